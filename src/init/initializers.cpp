@@ -1,0 +1,184 @@
+// Deterministic initializers.
+//
+// Bit-identical weights everywhere need arithmetic whose result IEEE 754 fixes: + - * / and sqrt are
+// correctly rounded, libm's log/cos/exp are not. So the normal draws (for `orthogonal`) use the polar
+// method with a log written here from + - * / only, and the QR factorization is Householder in double
+// with sqrt. This file is compiled with -ffp-contract=off so no FMA changes a rounding.
+#include "init/initializers.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <vector>
+
+namespace maskviz {
+
+std::uint64_t Rng::next_u64() {
+  std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+float Rng::uniform01() { return static_cast<float>(next_u64() >> 40) * 0x1.0p-24f; }
+
+namespace {
+
+// ln(x) for x > 0 from + - * / only: x = m·2^e with m in [sqrt(1/2), sqrt(2)), then
+// ln(m) = 2·atanh(s), s = (m-1)/(m+1), |s| < 0.172, summed until the terms vanish.
+double portable_log(double x) {
+  int e = 0;
+  double m = std::frexp(x, &e);  // exact: m in [0.5, 1)
+  if (m < 0.70710678118654752440) {
+    m *= 2.0;
+    e -= 1;
+  }
+  const double s = (m - 1.0) / (m + 1.0);
+  const double s2 = s * s;
+  double term = s, sum = 0.0;
+  for (int k = 1; k < 60; k += 2) {
+    sum += term / k;
+    term *= s2;
+  }
+  constexpr double kLn2 = 0.69314718055994530942;
+  return 2.0 * sum + e * kLn2;
+}
+
+}  // namespace
+
+double Rng::normal() {
+  if (has_spare_) {
+    has_spare_ = false;
+    return spare_;
+  }
+  for (;;) {
+    // 53-bit uniforms in (-1, 1).
+    const double u = static_cast<double>(next_u64() >> 11) * 0x1.0p-52 - 1.0;
+    const double v = static_cast<double>(next_u64() >> 11) * 0x1.0p-52 - 1.0;
+    const double s = u * u + v * v;
+    if (s <= 0.0 || s >= 1.0) continue;
+    const double factor = std::sqrt(-2.0 * portable_log(s) / s);
+    spare_ = v * factor;
+    has_spare_ = true;
+    return u * factor;
+  }
+}
+
+std::uint64_t weight_stream_key(std::uint64_t seed, std::size_t layer_index, std::string_view weight_name) {
+  // FNV-1a over the name, mixed with the seed and the position through SplitMix64's finalizer.
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : weight_name) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  Rng mix(seed ^ (static_cast<std::uint64_t>(layer_index) * 0xD1B54A32D192ED03ULL) ^ h);
+  return mix.next_u64();
+}
+
+namespace {
+
+// Keras computes fans on the whole kernel: [in, out] gives fan_in = in, fan_out = out.
+float glorot_limit(const Shape& shape) {
+  const double fan_in = shape.size() >= 2 ? static_cast<double>(shape[0]) : static_cast<double>(shape[0]);
+  const double fan_out = shape.size() >= 2 ? static_cast<double>(shape[1]) : static_cast<double>(shape[0]);
+  return static_cast<float>(std::sqrt(6.0 / (fan_in + fan_out)));
+}
+
+// Keras' Orthogonal(gain=1): a normal matrix of shape (max(r,c), min(r,c)), its QR, Q's columns
+// multiplied by sign(diag(R)), transposed when r < c, cut to [r, c].
+Tensor orthogonal(const Shape& shape, Rng& rng) {
+  const std::size_t rows = shape[0], cols = shape[1];
+  const std::size_t n = std::max(rows, cols), k = std::min(rows, cols);
+  std::vector<double> a(n * k);  // [n, k] row-major
+  for (double& x : a) x = rng.normal();
+
+  // Householder QR of A [n, k]: reflectors stored in `vs`, R left in the upper triangle of a.
+  std::vector<std::vector<double>> vs;
+  std::vector<double> r_diag(k);
+  for (std::size_t j = 0; j < k; ++j) {
+    double norm2 = 0;
+    for (std::size_t i = j; i < n; ++i) norm2 += a[i * k + j] * a[i * k + j];
+    const double norm = std::sqrt(norm2);
+    const double alpha = a[j * k + j] > 0 ? -norm : norm;
+    std::vector<double> v(n, 0.0);
+    for (std::size_t i = j; i < n; ++i) v[i] = a[i * k + j];
+    v[j] -= alpha;
+    double vnorm2 = 0;
+    for (std::size_t i = j; i < n; ++i) vnorm2 += v[i] * v[i];
+    if (vnorm2 > 0) {
+      for (std::size_t c = j; c < k; ++c) {
+        double dot = 0;
+        for (std::size_t i = j; i < n; ++i) dot += v[i] * a[i * k + c];
+        const double f = 2.0 * dot / vnorm2;
+        for (std::size_t i = j; i < n; ++i) a[i * k + c] -= f * v[i];
+      }
+    }
+    r_diag[j] = a[j * k + j];
+    vs.push_back(std::move(v));
+  }
+  // Q [n, k] = H_0 H_1 ... H_{k-1} applied to the first k columns of I.
+  std::vector<double> q(n * k, 0.0);
+  for (std::size_t j = 0; j < k; ++j) q[j * k + j] = 1.0;
+  for (std::size_t jj = k; jj-- > 0;) {
+    const auto& v = vs[jj];
+    double vnorm2 = 0;
+    for (std::size_t i = jj; i < n; ++i) vnorm2 += v[i] * v[i];
+    if (vnorm2 == 0) continue;
+    for (std::size_t c = 0; c < k; ++c) {
+      double dot = 0;
+      for (std::size_t i = jj; i < n; ++i) dot += v[i] * q[i * k + c];
+      const double f = 2.0 * dot / vnorm2;
+      for (std::size_t i = jj; i < n; ++i) q[i * k + c] -= f * v[i];
+    }
+  }
+  // Sign correction makes the result unique: Q·diag(sign(diag(R))).
+  for (std::size_t c = 0; c < k; ++c) {
+    const double sign = r_diag[c] < 0 ? -1.0 : 1.0;
+    for (std::size_t i = 0; i < n; ++i) q[i * k + c] *= sign;
+  }
+  Tensor out(shape);
+  for (std::size_t i = 0; i < rows; ++i)
+    for (std::size_t j = 0; j < cols; ++j)
+      out.values[i * cols + j] = static_cast<float>(rows < cols ? q[j * k + i] : q[i * k + j]);
+  return out;
+}
+
+}  // namespace
+
+Tensor draw_weight(const Initializer& init, const Shape& shape, std::uint64_t stream_key) {
+  Rng rng(stream_key);
+  Tensor out(shape);
+  switch (init.kind) {
+    case Initializer::Kind::zeros: break;
+    case Initializer::Kind::ones:
+      for (float& x : out.values) x = 1.0f;
+      break;
+    case Initializer::Kind::lstm_bias:
+      for (std::size_t i = init.units; i < 2 * init.units && i < out.size(); ++i) out.values[i] = 1.0f;
+      break;
+    case Initializer::Kind::uniform:
+      for (float& x : out.values) x = init.minval + (init.maxval - init.minval) * rng.uniform01();
+      break;
+    case Initializer::Kind::glorot_uniform: {
+      const float limit = glorot_limit(shape);
+      for (float& x : out.values) x = -limit + 2.0f * limit * rng.uniform01();
+      break;
+    }
+    case Initializer::Kind::orthogonal: return orthogonal(shape, rng);
+  }
+  return out;
+}
+
+std::string describe(const Initializer& init, const Shape& shape) {
+  switch (init.kind) {
+    case Initializer::Kind::zeros: return "zeros";
+    case Initializer::Kind::ones: return "ones";
+    case Initializer::Kind::lstm_bias: return "zeros, forget gate ones (unit_forget_bias)";
+    case Initializer::Kind::uniform: return fmt::format("uniform({:g}, {:g})", init.minval, init.maxval);
+    case Initializer::Kind::glorot_uniform: return fmt::format("glorot_uniform(limit={:.4f})", glorot_limit(shape));
+    case Initializer::Kind::orthogonal: return "orthogonal(gain=1)";
+  }
+  return "?";
+}
+
+}  // namespace maskviz

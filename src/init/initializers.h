@@ -1,0 +1,49 @@
+// Keras 3 default initializers, drawn from maskviz's own generator so that a scenario gives the same
+// weights, bit for bit, on every machine (no std::*_distribution: the standard leaves their output to
+// each library).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/tensor.h"
+
+namespace maskviz {
+
+struct Initializer {
+  enum class Kind { zeros, ones, glorot_uniform, orthogonal, uniform, lstm_bias };
+  Kind kind = Kind::zeros;
+  float minval = 0, maxval = 0;  // uniform only
+  std::size_t units = 0;         // lstm_bias only: zeros with the forget block [u, 2u) at one
+
+  static Initializer zeros() { return {Kind::zeros}; }
+  static Initializer glorot_uniform() { return {Kind::glorot_uniform}; }
+  static Initializer orthogonal() { return {Kind::orthogonal}; }
+  static Initializer uniform(float lo, float hi) { return {Kind::uniform, lo, hi}; }
+  static Initializer lstm_bias(std::size_t u) { return {Kind::lstm_bias, 0, 0, u}; }
+};
+
+// Text for the trace: "glorot_uniform(limit=0.5345)".
+std::string describe(const Initializer& init, const Shape& shape);
+
+// The stream for one weight: seeded by the scenario's seed, the layer's position and the weight's name.
+std::uint64_t weight_stream_key(std::uint64_t seed, std::size_t layer_index, std::string_view weight_name);
+
+Tensor draw_weight(const Initializer& init, const Shape& shape, std::uint64_t stream_key);
+
+// The generator: SplitMix64 over a counter, so every draw is a pure function of (key, index).
+class Rng {
+ public:
+  explicit Rng(std::uint64_t key) : state_(key) {}
+  std::uint64_t next_u64();
+  float uniform01();   // [0, 1) with 24 random bits: exact in float32
+  double normal();     // standard normal (Marsaglia polar, with maskviz's own log: see initializers.cpp)
+
+ private:
+  std::uint64_t state_;
+  bool has_spare_ = false;
+  double spare_ = 0;
+};
+
+}  // namespace maskviz

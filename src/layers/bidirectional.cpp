@@ -1,0 +1,186 @@
+// Bidirectional(layer, merge_mode) (keras/src/layers/rnn/bidirectional.py):
+//   forward  = a copy of `layer`;  backward = a copy with go_backwards flipped.
+//   Both get zero_output_for_mask = return_sequences (line 137), so with return_sequences every padded
+//   position is 0 in both halves, unlike a lone RNN, which repeats its previous output there.
+//   Both receive the same, un-reversed mask; the backend reverses it for the backward copy.
+//   (1) y_f = forward(x)    y_b = backward(x)
+//   (2) y_b = flip(y_b, time)                      only with return_sequences: back to input order
+//   (3) concat: [y_f, y_b]   sum: y_f + y_b   ave: (y_f + y_b) / 2   mul: y_f ⊙ y_b
+// Output mask: the input mask with return_sequences, else none.
+#include <fmt/format.h>
+
+#include "core/errors.h"
+#include "layers/rnn.h"
+
+namespace maskviz {
+
+namespace {
+
+class BidirectionalLayer final : public Layer {
+ public:
+  explicit BidirectionalLayer(LayerSite& site) : Layer("Bidirectional", site.name, site.input_shape) {
+    auto& f = site.fields;
+    merge_mode_ = f.choice("merge_mode", "concat", {"concat", "sum", "ave", "mul"});
+    const Json& inner_json = f.required("layer", "an object describing a SimpleRNN, LSTM or GRU");
+    JsonFields inner(inner_json, f.pointer_of("layer"), "the wrapped layer");
+    const std::string type = inner.choice("type", std::nullopt, {"SimpleRNN", "LSTM", "GRU"});
+    const std::string inner_name = inner.string("name", default_layer_name(type));
+    RnnConfig config = read_rnn_config(inner, type);
+    if (inner.has("weights"))
+      throw ScenarioError(inner.pointer_of("weights"),
+                          "give a Bidirectional's weights on the Bidirectional itself, as {\"forward\": ..., "
+                          "\"backward\": ...}");
+    inner.finish();
+    if (input_shape_.size() != 3) reject_input(site, "a sequence [batch, time, features]");
+
+    inner_type_ = type;
+    config.zero_output_for_mask = config.return_sequences;
+    RnnConfig backward_config = config;
+    backward_config.go_backwards = !config.go_backwards;
+    forward_ = std::make_unique<RnnLayer>("forward_" + inner_name, input_shape_, config);
+    backward_ = std::make_unique<RnnLayer>("backward_" + inner_name, input_shape_, backward_config);
+    output_shape_ = forward_->output_shape();
+    if (merge_mode_ == "concat") output_shape_.back() *= 2;
+  }
+
+  bool supports_masking() const override { return true; }
+  bool returns_state() const override { return forward_->returns_state(); }
+  MaskAction planned_mask_action(bool arrives) const override { return forward_->planned_mask_action(arrives); }
+  Json config() const override {
+    Json inner = forward_->config();
+    inner["type"] = inner_type_;
+    inner["zero_output_for_mask"] = forward_->rnn_config().zero_output_for_mask;
+    return {{"merge_mode", merge_mode_}, {"layer", inner}};
+  }
+  std::size_t weight_floats() const override { return forward_->weight_floats() + backward_->weight_floats(); }
+  std::size_t record_floats(Detail detail) const override {
+    return Layer::record_floats(detail) + forward_->record_floats(detail) + backward_->record_floats(detail);
+  }
+
+  void load_weights(const Json* given, const std::string& pointer, std::uint64_t seed,
+                    std::size_t layer_index) override {
+    const std::size_t per_half = forward_->weight_specs().size();
+    if (given == nullptr) {
+      forward_->load_weights(nullptr, pointer, seed, layer_index);
+      backward_->load_weights(nullptr, pointer, seed + 0x9E3779B97F4A7C15ULL, layer_index);
+    } else if (given->is_object()) {
+      JsonFields halves(*given, pointer, "Bidirectional weights {\"forward\": ..., \"backward\": ...}");
+      forward_->load_weights(halves.raw("forward"), halves.pointer_of("forward"), seed, layer_index);
+      backward_->load_weights(halves.raw("backward"), halves.pointer_of("backward"),
+                              seed + 0x9E3779B97F4A7C15ULL, layer_index);
+      halves.finish();
+    } else if (given->is_array()) {
+      // layer.get_weights() lists the forward layer's weights, then the backward layer's.
+      if (given->size() != 2 * per_half)
+        throw ScenarioError(pointer, fmt::format("{} arrays given; expected {}: the forward {}'s {} weights, then "
+                                                 "the backward one's, in layer.get_weights() order",
+                                                 given->size(), 2 * per_half, inner_type_, per_half));
+      // Point each half at its own slice of the list, keeping the original JSON pointers.
+      load_half(*forward_, *given, 0, per_half, pointer, seed, layer_index);
+      load_half(*backward_, *given, per_half, per_half, pointer, seed + 0x9E3779B97F4A7C15ULL, layer_index);
+    } else {
+      throw ScenarioError(pointer, fmt::format("expected {{\"forward\": ..., \"backward\": ...}} or a list in "
+                                               "layer.get_weights() order, got {}", json_kind(*given)));
+    }
+    weights_.clear();
+    for (const auto* half : {forward_.get(), backward_.get()}) {
+      const char* prefix = half == forward_.get() ? "forward/" : "backward/";
+      for (const auto& w : half->weights()) weights_.push_back({prefix + w.name, w.value, w.drawn, w.initializer});
+    }
+  }
+
+  void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override {
+    ForwardResult fwd, bwd;
+    LayerRecord fwd_record, bwd_record;
+    for (auto [layer, out, rec] : {std::tuple{forward_.get(), &fwd, &fwd_record}, std::tuple{backward_.get(), &bwd, &bwd_record}}) {
+      rec->name = layer->name();
+      rec->type = layer->type();
+      rec->config = layer->config();
+      rec->input_shape = layer->input_shape();
+      rec->output_shape = layer->output_shape();
+      rec->input_mask = args.mask;
+      rec->detail = args.detail;
+      for (const auto& w : layer->weights()) rec->weights.push_back(w);
+      layer->forward(args, *out, *rec);
+      rec->output = out->output;
+      rec->output_mask = out->mask;
+      rec->states = out->states;
+    }
+    const RnnConfig& config = forward_->rnn_config();
+    Tensor& y_b = bwd.output;
+    if (config.return_sequences) flip_time(y_b);  // (2)
+    result.output = merge(fwd.output, y_b);         // (3)
+    if (args.mask && config.return_sequences) result.mask = args.mask;
+    for (auto& s : fwd.states) result.states.push_back({"forward_" + s.name, std::move(s.value)});
+    for (auto& s : bwd.states) result.states.push_back({"backward_" + s.name, std::move(s.value)});
+    record.mask_action = planned_mask_action(args.mask.has_value());
+    record.sublayers.push_back(std::move(fwd_record));
+    record.sublayers.push_back(std::move(bwd_record));
+    if (args.mask && config.return_sequences)
+      record.notes.push_back("Bidirectional sets zero_output_for_mask=return_sequences on both directions: padded "
+                             "positions are 0 in both halves, where a lone RNN would repeat its previous output "
+                             "(TensorFlow.js carries the output instead).");
+    if (config.return_sequences)
+      record.notes.push_back("the backward half's outputs are flipped back into input time order before merging.");
+  }
+
+ private:
+  static void load_half(RnnLayer& half, const Json& list, std::size_t first, std::size_t count,
+                        const std::string& pointer, std::uint64_t seed, std::size_t layer_index) {
+    Json slice = Json::array();
+    for (std::size_t i = 0; i < count; ++i) slice.push_back(list[first + i]);
+    try {
+      half.load_weights(&slice, pointer, seed, layer_index);
+    } catch (const ScenarioError& e) {
+      // Re-anchor "/weights/i/..." of the slice to the index in the original list.
+      std::string at = e.pointer();
+      if (at.size() > pointer.size() + 1 && at.compare(0, pointer.size(), pointer) == 0) {
+        const std::size_t start = pointer.size() + 1;
+        const std::size_t end = at.find('/', start);
+        const std::size_t index = std::stoul(at.substr(start, end - start)) + first;
+        at = fmt::format("{}/{}{}", pointer, index, end == std::string::npos ? "" : at.substr(end));
+      }
+      throw ScenarioError(at, e.what());
+    }
+  }
+
+  static void flip_time(Tensor& y) {  // [B, T, H]
+    const std::size_t B = y.dim(0), T = y.dim(1), H = y.dim(2);
+    for (std::size_t b = 0; b < B; ++b)
+      for (std::size_t t = 0; t < T / 2; ++t)
+        std::swap_ranges(y.row(b * T + t), y.row(b * T + t) + H, y.row(b * T + T - 1 - t));
+  }
+
+  Tensor merge(const Tensor& y_f, const Tensor& y_b) const {
+    Tensor out(output_shape_);
+    const std::size_t rows = y_f.size() / y_f.row_length(), H = y_f.row_length();
+    for (std::size_t r = 0; r < rows; ++r) {
+      const float* f = y_f.row(r);
+      const float* b = y_b.row(r);
+      float* o = out.row(r);
+      for (std::size_t i = 0; i < H; ++i) {
+        if (merge_mode_ == "concat") {
+          o[i] = f[i];
+          o[H + i] = b[i];
+        } else if (merge_mode_ == "sum") {
+          o[i] = f[i] + b[i];
+        } else if (merge_mode_ == "ave") {
+          o[i] = (f[i] + b[i]) / 2.0f;
+        } else {
+          o[i] = f[i] * b[i];
+        }
+      }
+    }
+    return out;
+  }
+
+  std::string merge_mode_;
+  std::string inner_type_;
+  std::unique_ptr<RnnLayer> forward_, backward_;
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_bidirectional(LayerSite& site) { return std::make_unique<BidirectionalLayer>(site); }
+
+}  // namespace maskviz

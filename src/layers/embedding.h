@@ -1,0 +1,23 @@
+#pragma once
+
+#include "layers/layer.h"
+
+namespace maskviz {
+
+class EmbeddingLayer final : public Layer {
+ public:
+  explicit EmbeddingLayer(LayerSite& site);
+  bool supports_masking() const override { return mask_zero_; }
+  MaskAction planned_mask_action(bool arrives) const override;
+  Json config() const override;
+  std::vector<WeightSpec> weight_specs() const override;
+  std::size_t record_floats(Detail detail) const override;
+  void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override;
+  std::size_t input_dim() const { return input_dim_; }
+
+ private:
+  std::size_t input_dim_ = 0, output_dim_ = 0;
+  bool mask_zero_ = false;
+};
+
+}  // namespace maskviz

@@ -1,0 +1,108 @@
+// The layer interface. One file per layer type implements it: its config (read and checked), its
+// shapes, its weights, and its forward math, which writes what happened into a LayerRecord.
+//
+// How to add a layer: (1) write layers/<name>.cpp with a class deriving from Layer and a factory
+// `make_<name>(LayerSite&)`; (2) add one line to the table in layers/registry.cpp; (3) add a golden or
+// hand-derived test in tests/. No renderer needs to change: they read only the record.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/tensor.h"
+#include "engine/record.h"
+#include "init/initializers.h"
+#include "scenario/json_fields.h"
+
+namespace maskviz {
+
+struct WeightSpec {
+  std::string name;  // Keras name
+  Shape shape;
+  Initializer init;
+};
+
+// Where a layer stands in the scenario, handed to its factory.
+struct LayerSite {
+  JsonFields& fields;       // the layer's JSON object; the factory reads its config keys from it
+  std::size_t index = 0;    // position in `layers`
+  std::string name;         // resolved (given, or Keras' default such as "lstm_1")
+  Shape input_shape;        // with the batch axis first
+  bool input_is_tokens = false;
+};
+
+struct ForwardArgs {
+  const Tensor& input;
+  const OptMask& mask;              // the mask Keras would hand to call(); always empty in the unmasked run
+  const Tensor* input_keras_logits; // the logits behind the input, when it came from sigmoid/softmax
+  RunMode mode;
+  Detail detail;
+};
+
+struct ForwardResult {
+  Tensor output;
+  OptMask mask;                           // the mask this layer hands on
+  std::optional<Tensor> keras_logits;     // see losses: Keras' TF backend reads these
+  std::vector<NamedTensor> states;        // return_state
+};
+
+class Layer {
+ public:
+  Layer(std::string type, std::string name, Shape input_shape)
+      : type_(std::move(type)), name_(std::move(name)), input_shape_(std::move(input_shape)) {}
+  virtual ~Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  const std::string& type() const { return type_; }
+  const std::string& name() const { return name_; }
+  const Shape& input_shape() const { return input_shape_; }
+  const Shape& output_shape() const { return output_shape_; }
+
+  // Keras' `supports_masking`: when false, a mask that arrives is dropped with a warning.
+  virtual bool supports_masking() const = 0;
+  // What the masked run will do with a mask (for `validate`); `arrives` says whether one comes in.
+  virtual MaskAction planned_mask_action(bool arrives) const = 0;
+  // The resolved config, with Keras' defaults filled in.
+  virtual Json config() const = 0;
+  // A layer that returns states cannot be followed by another in a Sequential stack.
+  virtual bool returns_state() const { return false; }
+
+  // The weights this layer needs, in `layer.get_weights()` order.
+  virtual std::vector<WeightSpec> weight_specs() const { return {}; }
+  // Reads `weights` (an object by Keras name, or a list in get_weights() order), checks every shape and
+  // draws what is missing. Bidirectional overrides it to hand each half to its inner layer.
+  virtual void load_weights(const Json* weights, const std::string& pointer, std::uint64_t seed,
+                            std::size_t layer_index);
+  const std::vector<Weight>& weights() const { return weights_; }
+  // How many floats the weights take (checked against the memory limit before any is drawn).
+  virtual std::size_t weight_floats() const;
+  const Tensor& weight(std::string_view name) const;
+
+  // Floats the record of one run needs at `detail` (an estimate, for the memory limit).
+  virtual std::size_t record_floats(Detail detail) const;
+
+  virtual void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const = 0;
+
+ protected:
+  std::string type_;
+  std::string name_;
+  Shape input_shape_;
+  Shape output_shape_;
+  std::vector<Weight> weights_;
+};
+
+using LayerFactory = std::unique_ptr<Layer> (*)(LayerSite& site);
+
+// The registry: Keras class name -> factory. Throws ScenarioError for an unknown type.
+std::unique_ptr<Layer> make_layer(LayerSite& site);
+const std::vector<std::string>& known_layer_types();
+std::string default_layer_name(std::string_view type);  // "SimpleRNN" -> "simple_rnn"
+
+// A ScenarioError for a layer that cannot take the input it is given.
+[[noreturn]] void reject_input(const LayerSite& site, std::string_view expectation);
+
+}  // namespace maskviz

@@ -1,0 +1,208 @@
+// The sequence walker shared by SimpleRNN, LSTM and GRU: Keras 3.15.1's TensorFlow-backend generic loop
+// (keras/src/backend/tensorflow/rnn.py, called from keras/src/layers/rnn/rnn.py inner_loop):
+//
+//   order = reversed(range(T)) if go_backwards else range(T)   # the mask is reversed with the inputs
+//   prev_out = 0
+//   for k, t in enumerate(order):
+//       out, new_states = cell(x[:, t], states)                 # evaluated at masked steps too
+//       keep = mask[:, t]
+//       out = where(keep, out, 0 if zero_output_for_mask else prev_out)
+//       states = where(keep, new_states, states)                # every state: h and c
+//       prev_out = out
+//       outputs[k] = out                                        # processing order, never flipped back
+//   last_output = outputs[-1]
+//
+// The cell's result at a masked step is computed and thrown away: masking changes no weight, it
+// replaces a step's result by what was there before.
+#include "layers/rnn.h"
+
+#include <fmt/format.h>
+
+namespace maskviz {
+
+bool is_recurrent_type(std::string_view type) { return type == "SimpleRNN" || type == "LSTM" || type == "GRU"; }
+
+RnnConfig read_rnn_config(JsonFields& f, const std::string& type) {
+  RnnConfig c;
+  c.type = type;
+  c.units = static_cast<std::size_t>(f.integer("units", std::nullopt, 1, 1 << 16));
+  c.activation = activation_from_name(f.choice("activation", "tanh", activation_names()));
+  if (type != "SimpleRNN")
+    c.recurrent_activation = activation_from_name(f.choice("recurrent_activation", "sigmoid", activation_names()));
+  c.use_bias = f.boolean("use_bias", true);
+  c.return_sequences = f.boolean("return_sequences", false);
+  c.return_state = f.boolean("return_state", false);
+  c.go_backwards = f.boolean("go_backwards", false);
+  c.zero_output_for_mask = f.boolean("zero_output_for_mask", false);
+  if (type == "LSTM") c.unit_forget_bias = f.boolean("unit_forget_bias", true);
+  if (type == "GRU") c.reset_after = f.boolean("reset_after", true);
+  return c;
+}
+
+Json rnn_config_json(const RnnConfig& c) {
+  Json j = {{"units", c.units},
+            {"activation", activation_name(c.activation)},
+            {"use_bias", c.use_bias},
+            {"return_sequences", c.return_sequences},
+            {"return_state", c.return_state},
+            {"go_backwards", c.go_backwards},
+            {"zero_output_for_mask", c.zero_output_for_mask}};
+  if (c.type != "SimpleRNN") j["recurrent_activation"] = activation_name(c.recurrent_activation);
+  if (c.type == "LSTM") j["unit_forget_bias"] = c.unit_forget_bias;
+  if (c.type == "GRU") j["reset_after"] = c.reset_after;
+  return j;
+}
+
+void activate_block(Activation activation, Mat& m, Eigen::Index col, Eigen::Index n) {
+  for (Eigen::Index r = 0; r < m.rows(); ++r)
+    apply_activation(activation, m.row(r).data() + col, 1, static_cast<std::size_t>(n));
+}
+
+Tensor row_block(const Mat& m, Eigen::Index row, Eigen::Index col, Eigen::Index n) {
+  return row_tensor(m.row(row).data() + col, static_cast<std::size_t>(n));
+}
+
+RnnLayer::RnnLayer(std::string name, Shape input_shape, RnnConfig config)
+    : Layer(config.type, std::move(name), std::move(input_shape)), config_(std::move(config)) {
+  cell_ = make_cell(config_);
+  const std::size_t B = input_shape_[0], T = input_shape_[1];
+  output_shape_ = config_.return_sequences ? Shape{B, T, config_.units} : Shape{B, config_.units};
+}
+
+MaskAction RnnLayer::planned_mask_action(bool arrives) const {
+  if (!arrives) return MaskAction::none;
+  return config_.return_sequences ? MaskAction::consumed_passed_on : MaskAction::consumed;
+}
+
+std::vector<WeightSpec> RnnLayer::weight_specs() const {
+  const std::size_t D = input_shape_[2], H = config_.units, G = cell_->gate_count();
+  std::vector<WeightSpec> specs = {{"kernel", {D, G * H}, Initializer::glorot_uniform()},
+                                   {"recurrent_kernel", {H, G * H}, Initializer::orthogonal()}};
+  if (config_.use_bias) specs.push_back({"bias", cell_->bias_shape(), cell_->bias_initializer()});
+  return specs;
+}
+
+std::size_t RnnLayer::record_floats(Detail detail) const {
+  const std::size_t B = input_shape_[0], T = input_shape_[1], D = input_shape_[2];
+  const std::size_t H = config_.units, G = cell_->gate_count(), S = cell_->state_names().size();
+  std::size_t per_step = 0;
+  if (detail != Detail::outputs) per_step += H * (S + 1) + 8;
+  if (detail == Detail::full) per_step += D + 4 * G * H + 2 * S * H + H;
+  return Layer::record_floats(detail) + B * T * per_step;
+}
+
+void RnnLayer::forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const {
+  const std::size_t B = input_shape_[0], T = input_shape_[1], D = input_shape_[2];
+  const auto H = static_cast<Eigen::Index>(config_.units);
+  const auto GH = static_cast<Eigen::Index>(cell_->gate_count()) * H;
+  const std::size_t S = cell_->state_names().size();
+  const CellWeights w{as_matrix(weight("kernel")), as_matrix(weight("recurrent_kernel")),
+                      config_.use_bias ? &weight("bias") : nullptr};
+
+  // The input products do not depend on the state: one GEMM for every (b, t) at once.
+  const ConstMatMap x_all = as_matrix(args.input);  // [B*T, D], row b*T + t
+  Mat x_proj_all(static_cast<Eigen::Index>(B * T), GH);  // [B*T, G*H]
+  x_proj_all.noalias() = x_all * w.kernel;
+
+  std::vector<Mat> states(S, Mat::Zero(static_cast<Eigen::Index>(B), H));  // [B, H] each
+  Mat prev_out = Mat::Zero(static_cast<Eigen::Index>(B), H);               // [B, H]
+  StepScratch scratch;
+  result.output = Tensor(output_shape_);
+  const bool record_steps = args.detail != Detail::outputs;
+  if (record_steps) record.steps.resize(B * T);
+  const OptMask& mask = args.mask;
+
+  for (std::size_t k = 0; k < T; ++k) {
+    const std::size_t t = config_.go_backwards ? T - 1 - k : k;
+    const ConstStridedRows x_proj(x_proj_all.data() + static_cast<Eigen::Index>(t) * GH,
+                                  static_cast<Eigen::Index>(B), GH,
+                                  Eigen::OuterStride<>(static_cast<Eigen::Index>(T) * GH));
+    cell_->step(x_proj, states, w, scratch);
+
+    for (std::size_t b = 0; b < B; ++b) {
+      const auto bi = static_cast<Eigen::Index>(b);
+      const bool keep = !mask || mask->at(b, t);
+      StepRecord* step = record_steps ? &record.steps[b * T + k] : nullptr;
+      if (step != nullptr && args.detail == Detail::full) {
+        step->input = row_tensor(args.input.row(b * T + t), D);
+        for (std::size_t s = 0; s < S; ++s)
+          step->prev_states.push_back({cell_->state_names()[s] + "_{t-1}", row_block(states[s], bi, 0, H)});
+        cell_->record(bi, x_proj, states, w, scratch, *step);
+        for (std::size_t s = 0; s < S; ++s)
+          step->candidate_states.push_back({cell_->state_names()[s], row_block(scratch.new_states[s], bi, 0, H)});
+        step->candidate_output = row_block(scratch.output, bi, 0, H);
+      }
+      if (keep) {
+        for (std::size_t s = 0; s < S; ++s) states[s].row(bi) = scratch.new_states[s].row(bi);
+        prev_out.row(bi) = scratch.output.row(bi);
+      } else if (config_.zero_output_for_mask) {
+        prev_out.row(bi).setZero();  // states stay as they were
+      }  // else: states and output both stay as they were: carried over
+      if (step != nullptr) {
+        step->batch = b;
+        step->t = t;
+        step->k = k;
+        step->masked = !keep;
+        step->carried_over = !keep;
+        step->output_source = keep ? OutputSource::computed
+                              : config_.zero_output_for_mask ? OutputSource::zeros
+                                                             : OutputSource::previous_output;
+        for (std::size_t s = 0; s < S; ++s)
+          step->kept_states.push_back({cell_->state_names()[s], row_block(states[s], bi, 0, H)});
+        step->output = row_block(prev_out, bi, 0, H);
+      }
+      if (config_.return_sequences)
+        std::copy_n(prev_out.row(bi).data(), H, result.output.row(b * T + k));
+    }
+  }
+  if (!config_.return_sequences) std::copy_n(prev_out.data(), prev_out.size(), result.output.data());
+  if (config_.return_state)
+    for (std::size_t s = 0; s < S; ++s)
+      result.states.push_back({cell_->state_names()[s],
+                               Tensor({B, config_.units}, std::vector<float>(states[s].data(),
+                                                                             states[s].data() + states[s].size()))});
+
+  record.mask_action = planned_mask_action(mask.has_value());
+  if (mask && config_.return_sequences) result.mask = mask;
+  if (mask) {
+    record.notes.push_back(
+        config_.zero_output_for_mask
+            ? "at a masked step the cell is still computed, then thrown away: the states are carried over from "
+              "the step before and the output is 0 (zero_output_for_mask)."
+            : "at a masked step the cell is still computed, then thrown away: the states are carried over from "
+              "the step before, and so is the output. No weight changes.");
+    if (!config_.return_sequences)
+      record.notes.push_back("return_sequences=false: the output is the one of the last processed step, so with "
+                             "trailing padding it is the output of the last valid step, carried through the padding.");
+    if (config_.go_backwards && config_.return_sequences)
+      record.warnings.push_back("go_backwards with return_sequences: the outputs are in processing (reversed) "
+                                "order, but the mask handed on is not reversed, so it no longer lines up with "
+                                "them (Keras 3 does this too; only Bidirectional flips its outputs back)");
+  }
+}
+
+}  // namespace maskviz
+
+namespace maskviz {
+
+std::unique_ptr<RnnCell> make_simple_rnn_cell(const RnnConfig& config);
+std::unique_ptr<RnnCell> make_lstm_cell(const RnnConfig& config);
+std::unique_ptr<RnnCell> make_gru_cell(const RnnConfig& config);
+
+std::unique_ptr<RnnCell> make_cell(const RnnConfig& config) {
+  if (config.type == "LSTM") return make_lstm_cell(config);
+  if (config.type == "GRU") return make_gru_cell(config);
+  return make_simple_rnn_cell(config);
+}
+
+std::unique_ptr<Layer> make_recurrent(LayerSite& site, const std::string& type) {
+  RnnConfig config = read_rnn_config(site.fields, type);
+  if (site.input_shape.size() != 3) reject_input(site, "a sequence [batch, time, features]");
+  return std::make_unique<RnnLayer>(site.name, site.input_shape, std::move(config));
+}
+
+std::unique_ptr<Layer> make_simple_rnn(LayerSite& site) { return make_recurrent(site, "SimpleRNN"); }
+std::unique_ptr<Layer> make_lstm(LayerSite& site) { return make_recurrent(site, "LSTM"); }
+std::unique_ptr<Layer> make_gru(LayerSite& site) { return make_recurrent(site, "GRU"); }
+
+}  // namespace maskviz

@@ -1,0 +1,93 @@
+// Recurrent layers: a cell computes one step for the whole batch; RnnLayer walks the sequence and owns
+// time, the mask and the carry-over. Cells: simple_rnn.cpp, lstm.cpp, gru.cpp.
+#pragma once
+
+#include <memory>
+
+#include "core/eigen.h"
+#include "layers/activations.h"
+#include "layers/layer.h"
+
+namespace maskviz {
+
+struct RnnConfig {
+  std::string type;  // "SimpleRNN", "LSTM", "GRU"
+  std::size_t units = 0;
+  Activation activation = Activation::tanh;
+  Activation recurrent_activation = Activation::sigmoid;  // LSTM, GRU
+  bool use_bias = true;
+  bool return_sequences = false;
+  bool return_state = false;
+  bool go_backwards = false;
+  bool zero_output_for_mask = false;
+  bool unit_forget_bias = true;  // LSTM
+  bool reset_after = true;       // GRU
+};
+
+// Reads the config keys of `type` from `fields` (Keras 3 defaults for what is left out).
+RnnConfig read_rnn_config(JsonFields& fields, const std::string& type);
+Json rnn_config_json(const RnnConfig& config);
+bool is_recurrent_type(std::string_view type);
+
+// The weights a cell reads, as matrices.
+struct CellWeights {
+  ConstMatMap kernel;            // [D, G*H]
+  ConstMatMap recurrent_kernel;  // [H, G*H]
+  const Tensor* bias;            // [G*H], GRU reset_after [2, G*H]; nullptr without use_bias
+};
+
+// What one step computed for the whole batch, kept so the walker can record any row of it.
+struct StepScratch {
+  Mat recurrent;      // [B, G*H] h_{t-1} · recurrent_kernel (GRU reset_before: first 2H columns)
+  Mat reset_product;  // [B, H]   GRU reset_before only: (r ⊙ h_{t-1}) · recurrent_kernel[:, 2u:]
+  Mat pre;            // [B, G*H] pre-activations, gate blocks side by side
+  Mat gates;          // [B, G*H] activated gates
+  std::vector<Mat> new_states;  // [B, H] each
+  Mat output;         // [B, H]
+};
+
+class RnnCell {
+ public:
+  explicit RnnCell(const RnnConfig& config) : config_(config) {}
+  virtual ~RnnCell() = default;
+  virtual std::size_t gate_count() const = 0;                 // G
+  virtual std::vector<std::string> state_names() const = 0;   // "h" or "h", "c"
+  virtual std::vector<std::string> gate_names() const = 0;    // in Keras' block order
+  virtual Shape bias_shape() const { return {gate_count() * config_.units}; }
+  virtual Initializer bias_initializer() const { return Initializer::zeros(); }
+  // One step. x_proj: x_t · kernel [B, G*H]; states: [B, H] each.
+  virtual void step(const ConstStridedRows& x_proj, const std::vector<Mat>& states, const CellWeights& w,
+                    StepScratch& s) const = 0;
+  // Copies row b of what step() computed into `record`: products, biases, pre-activations, gates.
+  virtual void record(Eigen::Index b, const ConstStridedRows& x_proj, const std::vector<Mat>& states,
+                      const CellWeights& w, const StepScratch& s, StepRecord& record) const = 0;
+
+ protected:
+  const RnnConfig& config_;
+};
+
+std::unique_ptr<RnnCell> make_cell(const RnnConfig& config);
+
+class RnnLayer final : public Layer {
+ public:
+  RnnLayer(std::string name, Shape input_shape, RnnConfig config);
+  bool supports_masking() const override { return true; }
+  MaskAction planned_mask_action(bool arrives) const override;
+  Json config() const override { return rnn_config_json(config_); }
+  bool returns_state() const override { return config_.return_state; }
+  std::vector<WeightSpec> weight_specs() const override;
+  std::size_t record_floats(Detail detail) const override;
+  void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override;
+  const RnnConfig& rnn_config() const { return config_; }
+  const RnnCell& cell() const { return *cell_; }
+
+ private:
+  RnnConfig config_;
+  std::unique_ptr<RnnCell> cell_;
+};
+
+// Activation of one block of columns [col, col + n) of every row, in place.
+void activate_block(Activation activation, Mat& m, Eigen::Index col, Eigen::Index n);
+Tensor row_block(const Mat& m, Eigen::Index row, Eigen::Index col, Eigen::Index n);
+
+}  // namespace maskviz

@@ -1,0 +1,48 @@
+// The SimpleRNN cell of Keras 3 (keras/src/layers/rnn/simple_rnn.py, SimpleRNNCell.call):
+//   (1) z = (x_t · kernel + bias) + h_{t-1} · recurrent_kernel      the bias comes before the recurrent term
+//   (2) h_t = φ(z)                                                  output = h_t; states [h]
+#include "layers/rnn.h"
+
+namespace maskviz {
+
+namespace {
+
+class SimpleRnnCell final : public RnnCell {
+ public:
+  using RnnCell::RnnCell;
+  std::size_t gate_count() const override { return 1; }
+  std::vector<std::string> state_names() const override { return {"h"}; }
+  std::vector<std::string> gate_names() const override { return {"h~"}; }
+
+  void step(const ConstStridedRows& x_proj, const std::vector<Mat>& states, const CellWeights& w,
+            StepScratch& s) const override {
+    const auto H = static_cast<Eigen::Index>(config_.units);
+    s.recurrent.noalias() = states[0] * w.recurrent_kernel;  // [B, H]
+    s.pre = x_proj;
+    if (w.bias != nullptr) s.pre.rowwise() += ConstMatMap(w.bias->data(), 1, H).row(0);
+    s.pre += s.recurrent;  // (1)
+    s.gates = s.pre;
+    activate_block(config_.activation, s.gates, 0, H);  // (2)
+    s.new_states.assign(1, s.gates);
+    s.output = s.gates;
+  }
+
+  void record(Eigen::Index b, const ConstStridedRows& x_proj, const std::vector<Mat>& states, const CellWeights& w,
+              const StepScratch& s, StepRecord& r) const override {
+    const auto H = static_cast<Eigen::Index>(config_.units);
+    r.products.push_back({"x_t", r.input, "kernel", "", row_tensor(x_proj.row(b).data(), config_.units)});
+    r.products.push_back({"h_{t-1}", row_block(states[0], b, 0, H), "recurrent_kernel", "",
+                          row_block(s.recurrent, b, 0, H)});
+    if (w.bias != nullptr) r.biases.push_back({"bias", *w.bias});
+    r.pre_activations.push_back({"z", row_block(s.pre, b, 0, H)});
+    r.gates.push_back({"h~", row_block(s.gates, b, 0, H)});
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<RnnCell> make_simple_rnn_cell(const RnnConfig& config) {
+  return std::make_unique<SimpleRnnCell>(config);
+}
+
+}  // namespace maskviz

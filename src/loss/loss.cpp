@@ -1,0 +1,115 @@
+// Losses, per element then reduced as Keras 3.15.1 reports them from model.evaluate.
+//
+// Per-element terms, over the last axis C (keras/src/losses/losses.py and backend/tensorflow/nn.py):
+//   mse   L = mean_c (y - ŷ)²             mae   L = mean_c |y - ŷ|
+//   binary_crossentropy       L = mean_c -(y·log p + (1-y)·log(1-p)),  p = clip(ŷ, ε, 1-ε)
+//                             from logits x: mean_c max(x,0) - x·y + log(1 + e^-|x|)
+//   categorical_crossentropy  L = -Σ_c y·log clip(ŷ / Σŷ, ε, 1-ε);  from logits: Σ_c y·(logsumexp(x) - x)
+//   sparse_categorical_crossentropy  L = logsumexp(z) - z[label],  z = log clip(ŷ, ε, 1-ε) or the logits
+// ε = 1e-7 (backend.epsilon()). With a final sigmoid or softmax, the TF backend takes the logits behind
+// it (nn.py _get_logits), so those terms are computed from logits.
+//
+// Reduction "sum_over_batch_size", with N terms and V of them kept by the mask (loss.py apply_mask):
+//   w = where(mask, N/V, 0)   (N/V = divide_no_nan: 0 when V = 0)      w = 1 without a mask
+//   loss = Σ L·w / N          which is Σ_kept L / V: the mean over the valid steps only.
+#include "loss/loss.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace maskviz {
+
+namespace {
+
+constexpr float kEpsilon = 1e-7f;
+
+float clip_probability(float p) { return std::clamp(p, kEpsilon, 1.0f - kEpsilon); }
+
+float log_sum_exp(const float* x, std::size_t n) {
+  const float max = *std::max_element(x, x + n);
+  float sum = 0;
+  for (std::size_t i = 0; i < n; ++i) sum += std::exp(x[i] - max);
+  return max + std::log(sum);
+}
+
+float term(LossKind kind, bool logits, const float* y, const float* p, std::size_t C, float label) {
+  float total = 0;
+  switch (kind) {
+    case LossKind::mse:
+      for (std::size_t c = 0; c < C; ++c) total += (y[c] - p[c]) * (y[c] - p[c]);
+      return total / static_cast<float>(C);
+    case LossKind::mae:
+      for (std::size_t c = 0; c < C; ++c) total += std::fabs(y[c] - p[c]);
+      return total / static_cast<float>(C);
+    case LossKind::binary_crossentropy:
+      for (std::size_t c = 0; c < C; ++c) {
+        if (logits) {
+          total += std::max(p[c], 0.0f) - p[c] * y[c] + std::log1p(std::exp(-std::fabs(p[c])));
+        } else {
+          const float q = clip_probability(p[c]);
+          total += -(y[c] * std::log(q) + (1.0f - y[c]) * std::log(1.0f - q));
+        }
+      }
+      return total / static_cast<float>(C);
+    case LossKind::categorical_crossentropy: {
+      if (logits) {
+        const float lse = log_sum_exp(p, C);
+        for (std::size_t c = 0; c < C; ++c) total += y[c] * (lse - p[c]);
+        return total;
+      }
+      float sum = 0;
+      for (std::size_t c = 0; c < C; ++c) sum += p[c];
+      for (std::size_t c = 0; c < C; ++c) total += y[c] * std::log(clip_probability(p[c] / sum));
+      return -total;
+    }
+    case LossKind::sparse_categorical_crossentropy: {
+      std::vector<float> z(p, p + C);
+      if (!logits)
+        for (float& v : z) v = std::log(clip_probability(v));
+      return log_sum_exp(z.data(), C) - z[static_cast<std::size_t>(label)];
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+LossRecord compute_loss(const LossSpec& spec, const Tensor& y_pred, const Tensor* keras_logits, const OptMask& mask,
+                        const Tensor& target) {
+  LossRecord r;
+  r.name = loss_name(spec.kind);
+  r.from_logits = spec.from_logits;
+  const bool reads_keras_logits = keras_logits != nullptr && spec.kind != LossKind::mse && spec.kind != LossKind::mae;
+  r.used_keras_logits = reads_keras_logits;
+  const Tensor& scores = reads_keras_logits ? *keras_logits : y_pred;
+  const bool logits = spec.from_logits || reads_keras_logits;
+
+  const std::size_t C = y_pred.row_length();
+  r.terms_shape.assign(y_pred.shape.begin(), y_pred.shape.end() - 1);
+  r.total = element_count(r.terms_shape);
+  const bool sparse = spec.kind == LossKind::sparse_categorical_crossentropy;
+  r.terms.resize(r.total);
+  for (std::size_t i = 0; i < r.total; ++i)
+    r.terms[i] = term(spec.kind, logits, sparse ? nullptr : target.row(i), scores.row(i), C,
+                      sparse ? target.values[i] : 0.0f);
+
+  // Keras applies the mask of y_pred when it lines up with the terms: [B, T].
+  const bool masked = mask && r.terms_shape.size() == 2 && r.terms_shape[0] == mask->batch &&
+                      r.terms_shape[1] == mask->time;
+  r.weights.assign(r.total, 1.0f);
+  r.valid = r.total;
+  if (masked) {
+    r.mask = mask;
+    r.valid = mask->valid_count();
+    const float scale = r.valid == 0 ? 0.0f : static_cast<float>(r.total) / static_cast<float>(r.valid);
+    for (std::size_t i = 0; i < r.total; ++i) r.weights[i] = mask->keep[i] ? scale : 0.0f;
+  }
+  double sum = 0;  // accumulate in double, round once
+  for (std::size_t i = 0; i < r.total; ++i)
+    if (r.weights[i] != 0.0f) sum += static_cast<double>(r.terms[i] * r.weights[i]);
+  r.weighted_sum = static_cast<float>(sum);
+  r.value = r.total == 0 ? 0.0f : r.weighted_sum / static_cast<float>(r.total);
+  return r;
+}
+
+}  // namespace maskviz

@@ -1,0 +1,63 @@
+// Reading a JSON object field by field, each error naming the JSON pointer of what is wrong.
+// Every key must be read (or explicitly allowed) before finish(): an unknown key is an error, so that a
+// typo like "mask_zeros" can never quietly change what a learner is taught.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <initializer_list>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace maskviz {
+
+using Json = nlohmann::json;
+
+std::string pointer_append(const std::string& pointer, std::string_view key);  // escapes ~ and /
+std::string pointer_append(const std::string& pointer, std::size_t index);
+std::string json_kind(const Json& value);  // "a string", "the number 3.5", "an array", ...
+
+class JsonFields {
+ public:
+  // Throws ScenarioError unless `object` is a JSON object. `what` names it in that error ("a layer").
+  JsonFields(const Json& object, std::string pointer, std::string_view what);
+
+  const std::string& pointer() const { return pointer_; }
+  std::string pointer_of(std::string_view key) const { return pointer_append(pointer_, key); }
+  bool has(std::string_view key) const;
+
+  // Each reader marks the key as read. Without a default the field is required.
+  const Json* raw(std::string_view key);  // nullptr when absent
+  const Json& required(std::string_view key, std::string_view expected);
+  long long integer(std::string_view key, std::optional<long long> fallback, long long min, long long max);
+  double number(std::string_view key, std::optional<double> fallback);
+  bool boolean(std::string_view key, std::optional<bool> fallback);
+  std::string string(std::string_view key, std::optional<std::string> fallback);
+  std::string choice(std::string_view key, std::optional<std::string> fallback,
+                     const std::vector<std::string>& allowed);
+
+  void allow(std::string_view key) { read_.insert(std::string(key)); }
+  // Throws on the first key that nothing read, listing what this object accepts.
+  void finish() const;
+
+ private:
+  const Json& object_;
+  std::string pointer_;
+  std::set<std::string, std::less<>> read_;
+};
+
+// A nested JSON array of numbers as a float32 tensor. `expected` fixes the shape when given (every
+// dimension checked); otherwise the array must be rectangular of rank `rank`. Non-finite numbers and
+// numbers outside float32's range are errors.
+Tensor read_tensor(const Json& value, const std::string& pointer, std::size_t rank,
+                   const std::optional<Shape>& expected, std::string_view what);
+
+// Integer token ids [batch, time]; each within [0, limit) when limit > 0.
+Tensor read_token_tensor(const Json& value, const std::string& pointer);
+
+}  // namespace maskviz

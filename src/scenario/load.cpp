@@ -1,0 +1,289 @@
+// Scenario loading: JSON text -> a validated Scenario, or one ScenarioError naming the JSON pointer.
+// Validation does nothing else: no layer runs here.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "core/errors.h"
+#include "layers/embedding.h"
+#include "scenario/scenario.h"
+
+namespace maskviz {
+
+const std::vector<std::string>& loss_names() {
+  static const std::vector<std::string> names = {"mse", "mae", "binary_crossentropy", "categorical_crossentropy",
+                                                 "sparse_categorical_crossentropy"};
+  return names;
+}
+
+const char* loss_name(LossKind kind) { return loss_names().at(static_cast<std::size_t>(kind)).c_str(); }
+
+namespace {
+
+constexpr int kMaxJsonDepth = 64;
+
+// nlohmann's messages name its own internals; a learner gets the position and the plain reason.
+[[noreturn]] void throw_syntax_error(const std::string& text, std::size_t byte_1based) {
+  std::size_t line = 1, column = 1;
+  const std::size_t end = std::min(text.size(), byte_1based == 0 ? 0 : byte_1based - 1);
+  for (std::size_t i = 0; i < end; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  std::string reason;
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    reason = "the file is empty; expected a JSON object";
+  } else if (byte_1based > text.size()) {
+    reason = "unexpected end of input; expected the rest of the JSON document";
+  } else {
+    const auto c = static_cast<unsigned char>(text[byte_1based - 1]);
+    reason = (c >= 0x20 && c < 0x7f)
+                 ? fmt::format("unexpected character '{}'; expected valid JSON", static_cast<char>(c))
+                 : fmt::format("unexpected byte 0x{:02x}; expected valid JSON in UTF-8", c);
+  }
+  throw ScenarioError("", fmt::format("invalid JSON at line {}, column {}: {}", line, column, reason));
+}
+
+Json parse_json(const std::string& text) {
+  try {
+    return Json::parse(text, [](int depth, Json::parse_event_t, Json&) {
+      if (depth > kMaxJsonDepth)
+        throw ScenarioError("", fmt::format("JSON nested deeper than {} levels; a scenario never needs that",
+                                            kMaxJsonDepth));
+      return true;
+    });
+  } catch (const Json::parse_error& e) {
+    throw_syntax_error(text, e.byte);
+  }
+}
+
+struct InputData {
+  bool tokens = false;
+  Tensor values;
+};
+
+InputData read_input(JsonFields& top) {
+  JsonFields input(top.required("input", "an object with \"tokens\" or \"values\""), "/input", "the input");
+  const Json* tokens = input.raw("tokens");
+  const Json* values = input.raw("values");
+  input.finish();
+  if ((tokens == nullptr) == (values == nullptr))
+    throw ScenarioError("/input", "expected exactly one of \"tokens\" (integer ids [batch, time]) or \"values\" "
+                                  "(numbers [batch, time, features])");
+  if (tokens != nullptr) return {true, read_token_tensor(*tokens, "/input/tokens")};
+  return {false, read_tensor(*values, "/input/values", 3, std::nullopt, "input.values [batch, time, features]")};
+}
+
+std::size_t closeness(const std::string& a, const std::string& b) {  // edit distance, small strings
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// A required field that is missing next to an unknown one of a similar name is most likely a typo:
+// say so, pointing at the typo.
+void check_typos(const Json& object, const std::string& pointer, const std::vector<std::string>& accepted) {
+  if (!object.is_object()) return;
+  for (const auto& [key, value] : object.items()) {
+    if (std::find(accepted.begin(), accepted.end(), key) != accepted.end()) continue;
+    for (const auto& known : accepted) {
+      if (object.contains(known) || closeness(key, known) > 2) continue;
+      throw ScenarioError(pointer_append(pointer, key),
+                          fmt::format("unknown field \"{}\"; did you mean \"{}\"?", key, known));
+    }
+  }
+}
+
+void check_tokens(const Scenario& s, const EmbeddingLayer& embedding) {
+  const std::size_t T = s.input.dim(1);
+  for (std::size_t i = 0; i < s.input.size(); ++i) {
+    const auto id = static_cast<std::size_t>(s.input.values[i]);
+    if (id >= embedding.input_dim())
+      throw ScenarioError(fmt::format("/input/tokens/{}/{}", i / T, i % T),
+                          fmt::format("token id {} is out of range: the Embedding has input_dim {}, so ids must be "
+                                      "in [0, {})", id, embedding.input_dim(), embedding.input_dim()));
+  }
+}
+
+LossSpec read_loss(const Json& value) {
+  LossSpec spec;
+  if (value.is_string()) {
+    const auto& names = loss_names();
+    const auto name = value.get<std::string>();
+    const auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end())
+      throw ScenarioError("/loss", fmt::format("unknown loss {}; expected one of \"{}\" or an object {{\"name\": ..., "
+                                               "\"from_logits\": ...}}", json_kind(value), fmt::join(names, "\", \"")));
+    spec.kind = static_cast<LossKind>(it - names.begin());
+    return spec;
+  }
+  JsonFields fields(value, "/loss", "a loss name or an object {\"name\": ..., \"from_logits\": ...}");
+  const auto name = fields.choice("name", std::nullopt, loss_names());
+  spec.kind = static_cast<LossKind>(std::find(loss_names().begin(), loss_names().end(), name) - loss_names().begin());
+  spec.from_logits = fields.boolean("from_logits", false);
+  fields.finish();
+  return spec;
+}
+
+Tensor read_target(const Json& value, const Shape& output_shape, const LossSpec& loss) {
+  if (loss.kind != LossKind::sparse_categorical_crossentropy) {
+    return read_tensor(value, "/target", output_shape.size(), output_shape,
+                       fmt::format("the target (the last layer's output shape {})", shape_text(output_shape)));
+  }
+  // Integer class ids: the output's shape without its class axis (a trailing axis of 1 is squeezed, as Keras does).
+  Shape class_shape(output_shape.begin(), output_shape.end() - 1);
+  const std::size_t classes = output_shape.back();
+  Tensor target;
+  try {
+    target = read_tensor(value, "/target", class_shape.size(), class_shape,
+                         fmt::format("the target (class ids of shape {})", shape_text(class_shape)));
+  } catch (const ScenarioError& plain_shape_error) {
+    Shape with_trailing_one = class_shape;
+    with_trailing_one.push_back(1);
+    try {
+      target = read_tensor(value, "/target", with_trailing_one.size(), with_trailing_one, "the target");
+      target.shape = class_shape;
+    } catch (const ScenarioError&) {
+      throw plain_shape_error;  // the plain class shape is the one to explain
+    }
+  }
+  for (std::size_t i = 0; i < target.size(); ++i) {
+    const float id = target.values[i];
+    if (id != std::floor(id) || id < 0 || id >= static_cast<float>(classes)) {
+      std::string at = "/target";
+      std::size_t rest = i;
+      for (std::size_t axis = 0; axis < class_shape.size(); ++axis) {
+        std::size_t stride = 1;
+        for (std::size_t a = axis + 1; a < class_shape.size(); ++a) stride *= class_shape[a];
+        at += fmt::format("/{}", rest / stride);
+        rest %= stride;
+      }
+      throw ScenarioError(at, fmt::format("class id {} is not valid; expected an integer in [0, {}) for "
+                                          "sparse_categorical_crossentropy", id, classes));
+    }
+  }
+  return target;
+}
+
+std::string mib(double bytes) { return fmt::format("{:.0f} MiB", std::ceil(bytes / (1024.0 * 1024.0))); }
+
+}  // namespace
+
+std::size_t estimated_bytes(const Scenario& s, Detail detail) {
+  double floats = static_cast<double>(s.input.size()) * 2;
+  for (const auto& layer : s.layers)
+    floats += static_cast<double>(layer->weight_floats()) + 2.0 * static_cast<double>(layer->record_floats(detail));
+  return static_cast<std::size_t>(floats * sizeof(float));
+}
+
+Detail default_detail(const Scenario& s) {
+  constexpr std::size_t kFullRecordBudget = std::size_t{256} << 20;  // beyond this, a full record helps nobody
+  return estimated_bytes(s, Detail::full) <= kFullRecordBudget ? Detail::full : Detail::steps;
+}
+
+Scenario load_scenario(const std::string& text, const std::string& source, const LoadOptions& options) {
+  const Json doc = parse_json(text);
+  check_typos(doc, "", {"maskviz", "name", "description", "seed", "input", "layers", "target", "loss"});
+  JsonFields top(doc, "", "a scenario");
+  Scenario s;
+  s.source = source;
+  if (const Json* version = top.raw("maskviz"); version != nullptr && !(version->is_number() && *version == 1))
+    throw ScenarioError("/maskviz", fmt::format("unsupported format version {}; expected 1", json_kind(*version)));
+  s.name = top.string("name", "");
+  s.description = top.string("description", "");
+  s.seed = static_cast<std::uint64_t>(top.integer("seed", 0, 0, (1LL << 53) - 1));
+
+  auto input = read_input(top);
+  s.tokens = input.tokens;
+  s.input = std::move(input.values);
+
+  const Json& layers = top.required("layers", "a non-empty list of layers");
+  if (!layers.is_array() || layers.empty())
+    throw ScenarioError("/layers", fmt::format("expected a non-empty list of layers, got {}", json_kind(layers)));
+
+  Shape shape = s.input.shape;
+  std::set<std::string> names;
+  std::map<std::string, int> type_counts;
+  double weight_bytes = 0;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const std::string pointer = pointer_append("/layers", i);
+    if (i > 0 && s.layers.back()->returns_state())
+      throw ScenarioError(pointer_append(pointer_append("/layers", i - 1), "return_state"),
+                          "a layer with return_state gives a list (output and states), and a Sequential stack "
+                          "cannot go on from a list; expected return_state only on the last layer");
+    check_typos(layers[i], pointer, {"type", "name", "weights", "units", "activation", "use_bias", "return_sequences",
+                                     "return_state", "go_backwards", "mask_zero", "mask_value", "input_dim",
+                                     "output_dim", "merge_mode", "layer", "rate", "recurrent_activation",
+                                     "unit_forget_bias", "reset_after", "zero_output_for_mask"});
+    JsonFields fields(layers[i], pointer, "a layer");
+    // Names default as Keras does: "lstm", then "lstm_1", ... per type.
+    std::string type_seen = layers[i].contains("type") && layers[i]["type"].is_string()
+                                ? layers[i]["type"].get<std::string>()
+                                : "";
+    const int seen = type_counts[type_seen]++;
+    const std::string default_name = default_layer_name(type_seen) + (seen > 0 ? fmt::format("_{}", seen) : "");
+    const std::string name = fields.string("name", default_name);
+    if (name.empty()) throw ScenarioError(fields.pointer_of("name"), "expected a non-empty layer name");
+    if (!names.insert(name).second)
+      throw ScenarioError(fields.has("name") ? fields.pointer_of("name") : fields.pointer_of("type"),
+                          fmt::format("a second layer named \"{}\"; Keras requires unique layer names", name));
+    LayerSite site{fields, i, name, shape, s.tokens};
+    auto layer = make_layer(site);
+    weight_bytes += static_cast<double>(layer->weight_floats()) * sizeof(float);
+    if (weight_bytes > static_cast<double>(options.max_memory_bytes))
+      throw ScenarioError(fields.pointer(), fmt::format("the weights up to layer \"{}\" need about {}, over the "
+                                                        "memory limit of {}; use smaller layers or raise --max-memory",
+                                                        name, mib(weight_bytes),
+                                                        mib(static_cast<double>(options.max_memory_bytes))));
+    layer->load_weights(fields.raw("weights"), fields.pointer_of("weights"), s.seed, i);
+    fields.finish();
+    shape = layer->output_shape();
+    s.layers.push_back(std::move(layer));
+  }
+  if (const auto* embedding = dynamic_cast<const EmbeddingLayer*>(s.layers.front().get())) check_tokens(s, *embedding);
+
+  const Json* target = top.raw("target");
+  const Json* loss = top.raw("loss");
+  if ((target == nullptr) != (loss == nullptr))
+    throw ScenarioError(target == nullptr ? "/loss" : "/target",
+                        target == nullptr ? "a loss needs a target; expected \"target\" beside \"loss\""
+                                          : "a target needs a loss; expected \"loss\" beside \"target\"");
+  if (loss != nullptr) {
+    s.loss = read_loss(*loss);
+    s.target = read_target(*target, shape, *s.loss);
+  }
+  top.finish();
+
+  const Detail detail = options.detail.value_or(default_detail(s));
+  const double needed = static_cast<double>(estimated_bytes(s, detail));
+  if (needed > static_cast<double>(options.max_memory_bytes)) {
+    std::size_t biggest = 0;
+    for (std::size_t i = 1; i < s.layers.size(); ++i)
+      if (s.layers[i]->record_floats(detail) > s.layers[biggest]->record_floats(detail)) biggest = i;
+    throw ScenarioError(pointer_append("/layers", biggest),
+                        fmt::format("running this scenario needs about {} for the weights and the {}-detail record of "
+                                    "both runs, most of it for layer \"{}\", over the memory limit of {}; use a "
+                                    "smaller batch or fewer steps, --detail outputs, or raise --max-memory",
+                                    mib(needed), detail_name(detail), s.layers[biggest]->name(),
+                                    mib(static_cast<double>(options.max_memory_bytes))));
+  }
+  return s;
+}
+
+}  // namespace maskviz

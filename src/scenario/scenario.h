@@ -1,0 +1,48 @@
+// A loaded and validated scenario: plain data, everything checked, every weight present.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "layers/layer.h"
+
+namespace maskviz {
+
+enum class LossKind { mse, mae, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy };
+const std::vector<std::string>& loss_names();
+const char* loss_name(LossKind kind);
+
+struct LossSpec {
+  LossKind kind = LossKind::mse;
+  bool from_logits = false;
+};
+
+struct Scenario {
+  std::string source;  // the file name as given ("-" for standard input)
+  std::string name;
+  std::string description;
+  std::uint64_t seed = 0;
+  bool tokens = false;  // input.tokens [B, T] rather than input.values [B, T, F]
+  Tensor input;
+  std::vector<std::unique_ptr<Layer>> layers;
+  std::optional<Tensor> target;
+  std::optional<LossSpec> loss;
+};
+
+struct LoadOptions {
+  std::size_t max_memory_bytes = std::size_t{1} << 30;  // weights + the record of both runs
+  std::optional<Detail> detail;                          // the detail the runs will record (size-chosen if empty)
+};
+
+// Parses and validates. Throws ScenarioError (pointer + message) on the first thing that is wrong.
+Scenario load_scenario(const std::string& text, const std::string& source, const LoadOptions& options = {});
+
+// The detail level a run records when none is asked for: full while it stays small, less beyond.
+Detail default_detail(const Scenario& scenario);
+// The bytes the weights and the record of both runs need at `detail`.
+std::size_t estimated_bytes(const Scenario& scenario, Detail detail);
+
+}  // namespace maskviz
