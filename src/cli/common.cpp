@@ -1,0 +1,158 @@
+#include "cli/common.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "core/errors.h"
+
+namespace maskviz::cli {
+
+void add_scenario_options(CLI::App& app, ScenarioOptions& options) {
+  app.add_option("SCENARIO", options.path, "scenario file (JSON), or - for standard input")->required();
+  app.add_option("--max-memory", options.max_memory,
+                 "refuse scenarios whose weights and record need more than this (bytes, or 512M, 2G)")
+      ->default_str("1G");
+  app.add_option("--detail", options.detail,
+                 "how much to record: full (every product and gate), steps (flags and kept values per step), "
+                 "outputs (layer outputs only); default: full unless the scenario is large")
+      ->check(CLI::IsMember({"full", "steps", "outputs"}));
+}
+
+void add_text_options(CLI::App& app, TextFlags& flags, bool with_mode) {
+  app.add_option("--precision", flags.precision, "digits after the decimal point")->check(CLI::Range(0, 9))
+      ->default_str("4");
+  app.add_flag("--no-color", flags.no_color, "no colour or emphasis (also when NO_COLOR is set or not a terminal)");
+  app.add_flag("--ascii", flags.ascii, "ASCII only: no Unicode boxes or mask glyphs");
+  app.add_flag("--no-notes", flags.no_notes, "leave out the plain-words notes");
+  if (with_mode)
+    app.add_option("--mode", flags.mode, "print only one run")->check(CLI::IsMember({"masked", "unmasked"}));
+  app.add_option("--batch", flags.batch, "only this sequence (0-based)")->check(CLI::NonNegativeNumber);
+  app.add_option("--steps", flags.steps, "only steps A to B, inclusive (A:B, 0-based)");
+  app.add_option("--layer", flags.layer, "only this layer (by name)");
+  app.add_option("--width", flags.width, "columns to lay the output out in (default: the terminal's, or 100)");
+}
+
+namespace {
+
+std::size_t parse_size(const std::string& text) {
+  std::size_t pos = 0;
+  unsigned long long value = 0;
+  try {
+    value = std::stoull(text, &pos);
+  } catch (const std::exception&) {
+    throw UsageError(fmt::format("--max-memory: \"{}\" is not a size; expected bytes, or a number with K, M or G",
+                                 text));
+  }
+  const std::string suffix = text.substr(pos);
+  unsigned long long scale = 1;
+  if (suffix == "K" || suffix == "k") scale = 1ULL << 10;
+  else if (suffix == "M" || suffix == "m") scale = 1ULL << 20;
+  else if (suffix == "G" || suffix == "g") scale = 1ULL << 30;
+  else if (!suffix.empty())
+    throw UsageError(fmt::format("--max-memory: unknown suffix \"{}\"; expected K, M or G", suffix));
+  if (value == 0 || value > (1ULL << 44) / scale)
+    throw UsageError(fmt::format("--max-memory: {} is out of range; expected 1 byte to 16T", text));
+  return static_cast<std::size_t>(value * scale);
+}
+
+std::string read_all(const std::string& path) {
+  if (path == "-") {
+    std::ostringstream buffer;
+    buffer << std::cin.rdbuf();
+    return buffer.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(fmt::format("cannot open \"{}\" for reading", path));
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+bool terminal_colors() {
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color != nullptr && no_color[0] != '\0') return false;
+  const char* term = std::getenv("TERM");
+  if (term != nullptr && std::string(term) == "dumb") return false;
+  return isatty(STDOUT_FILENO) != 0;
+}
+
+}  // namespace
+
+Loaded load(const ScenarioOptions& options) {
+  LoadOptions load_options;
+  load_options.max_memory_bytes = parse_size(options.max_memory);
+  if (options.detail == "full") load_options.detail = Detail::full;
+  if (options.detail == "steps") load_options.detail = Detail::steps;
+  if (options.detail == "outputs") load_options.detail = Detail::outputs;
+  Scenario scenario = load_scenario(read_all(options.path), options.path, load_options);
+  const Detail detail = load_options.detail.value_or(default_detail(scenario));
+  return {std::move(scenario), detail};
+}
+
+TextOptions text_options(const TextFlags& flags, const Scenario& scenario) {
+  TextOptions options;
+  options.precision = flags.precision;
+  options.color = !flags.no_color && terminal_colors();
+  options.ascii = flags.ascii;
+  options.notes = !flags.no_notes;
+  if (flags.mode == "masked") options.mode = RunMode::masked;
+  if (flags.mode == "unmasked") options.mode = RunMode::unmasked;
+  const std::size_t B = scenario.input.dim(0), T = scenario.input.dim(1);
+  if (flags.batch >= 0) {
+    if (static_cast<std::size_t>(flags.batch) >= B)
+      throw UsageError(fmt::format("--batch {} is out of range; the scenario has {} sequence{} (0 to {})",
+                                   flags.batch, B, B == 1 ? "" : "s", B - 1));
+    options.batch = static_cast<std::size_t>(flags.batch);
+  }
+  if (!flags.steps.empty()) {
+    const auto colon = flags.steps.find(':');
+    std::size_t first = 0, last = T - 1;
+    try {
+      if (colon == std::string::npos) {
+        first = last = std::stoul(flags.steps);
+      } else {
+        if (colon > 0) first = std::stoul(flags.steps.substr(0, colon));
+        if (colon + 1 < flags.steps.size()) last = std::stoul(flags.steps.substr(colon + 1));
+      }
+    } catch (const std::exception&) {
+      throw UsageError(fmt::format("--steps \"{}\" is not a range; expected A:B, A:, :B or A", flags.steps));
+    }
+    if (first > last || last >= T)
+      throw UsageError(fmt::format("--steps {} is out of range; the scenario has steps 0 to {}", flags.steps, T - 1));
+    options.steps = std::pair{first, last};
+  }
+  if (!flags.layer.empty()) {
+    std::string names;
+    bool found = false;
+    for (const auto& layer : scenario.layers) {
+      found |= layer->name() == flags.layer;
+      names += (names.empty() ? "" : ", ") + layer->name();
+    }
+    if (!found) throw UsageError(fmt::format("--layer \"{}\" is not in the scenario; its layers are: {}", flags.layer, names));
+    options.layer = flags.layer;
+  }
+  options.width = flags.width;
+  if (options.width == 0) {
+    options.width = 100;
+    if (const char* columns = std::getenv("COLUMNS"); columns != nullptr && isatty(STDOUT_FILENO) != 0) {
+      const long value = std::strtol(columns, nullptr, 10);
+      if (value >= 40 && value <= 1000) options.width = static_cast<std::size_t>(value);
+    }
+  }
+  // Without selectors, a large scenario prints a summary and says how to see more.
+  const bool selected = options.batch || options.steps || options.layer;
+  options.summary = !selected && B * T > 64;
+  return options;
+}
+
+void emit(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace maskviz::cli

@@ -1,0 +1,49 @@
+// What every subcommand shares: reading the scenario, the memory limit and detail options, and the
+// text options of run and diff.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+
+#include "render/render.h"
+#include "scenario/scenario.h"
+
+namespace maskviz::cli {
+
+struct ScenarioOptions {
+  std::string path;               // "-" for standard input
+  std::string max_memory = "1G";  // bytes, or with a K/M/G suffix
+  std::string detail;             // "", "full", "steps", "outputs"
+};
+
+struct TextFlags {
+  int precision = 4;
+  bool no_color = false;
+  bool ascii = false;
+  bool no_notes = false;
+  std::string mode;
+  long long batch = -1;
+  std::string steps;
+  std::string layer;
+  std::size_t width = 0;
+};
+
+void add_scenario_options(CLI::App& app, ScenarioOptions& options);
+void add_text_options(CLI::App& app, TextFlags& flags, bool with_mode);
+
+struct Loaded {
+  Scenario scenario;
+  Detail detail;
+};
+// Reads and validates; throws ScenarioError or UsageError.
+Loaded load(const ScenarioOptions& options);
+
+// Resolves the flags against the trace (a --layer or --batch that does not exist is a UsageError).
+TextOptions text_options(const TextFlags& flags, const Scenario& scenario);
+
+// Writes `text` to stdout in one piece, so that an error never leaves half a trace behind.
+void emit(const std::string& text);
+
+}  // namespace maskviz::cli
