@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   }
   for (const auto* sub : app.get_subcommands())
     if (const auto* positional = sub->get_option_no_throw("SCENARIO"); positional != nullptr && positional->count() > 0)
-      source = positional->as<std::string>();
+      source = positional->as<std::string>() == "-" ? "<stdin>" : positional->as<std::string>();
 
   try {
     return action();
