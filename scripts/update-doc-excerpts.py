@@ -9,6 +9,14 @@ block that holds what that command prints:
     ...exactly what `maskviz run scenarios/02-forum-lstm.json ...` prints...
     ```
 
+A marker may narrow the output to the part the prose talks about, with plain substrings (not regular
+expressions) after a bare `|`: `| from "TEXT"` starts at the first line that contains TEXT, and
+`| until "TEXT"` stops before the next line that contains TEXT:
+
+    <!-- maskviz: run scenarios/03-forum-loss.json --mode masked | from "── loss" -->
+
+A `from` or `until` text that is not found is an error, so a renamed section cannot go unnoticed.
+
 Without --check, every such block is rewritten in place from the built maskviz. With --check nothing
 is written: the script prints a diff for every block that no longer matches and exits 1, so a test can
 fail when the docs drift from what the tool prints (tests/doc_excerpts.cmake).
@@ -46,8 +54,41 @@ class ExcerptError(Exception):
 class Block:
     marker_line: int          # 0-based index of the marker comment
     args: list[str]           # the maskviz arguments from the marker
+    cuts: list[tuple[str, str]]  # ("from" | "until", text), applied in order
     body_start: int           # first line inside the fence
     body_end: int             # the closing fence's line (exclusive end of the body)
+
+
+def split_cuts(tokens: list[str], where: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """Splits `run X ... | from "A" | until "B"` into the maskviz arguments and the cuts."""
+    segments: list[list[str]] = [[]]
+    for token in tokens:
+        if token == "|":
+            segments.append([])
+        else:
+            segments[-1].append(token)
+    args, cuts = segments[0], []
+    if not args:
+        raise ExcerptError(f"{where}: empty marker; expected a maskviz command line such as "
+                           f"'run scenarios/02-forum-lstm.json --no-color'")
+    for segment in segments[1:]:
+        if len(segment) != 2 or segment[0] not in ("from", "until") or not segment[1]:
+            raise ExcerptError(f"{where}: expected '| from \"TEXT\"' or '| until \"TEXT\"' after the command, "
+                               f"got '| {shlex.join(segment)}'")
+        cuts.append((segment[0], segment[1]))
+    return args, cuts
+
+
+def apply_cuts(lines: list[str], cuts: list[tuple[str, str]], where: str) -> list[str]:
+    for verb, text in cuts:
+        start = 1 if verb == "until" else 0  # "until" never cuts before the first line kept
+        found = next((i for i in range(start, len(lines)) if text in lines[i]), None)
+        if found is None:
+            raise ExcerptError(f"{where}: '| {verb} \"{text}\"': no line of the output contains that text")
+        lines = lines[found:] if verb == "from" else lines[:found]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
 
 
 def find_blocks(path: Path, lines: list[str]) -> list[Block]:
@@ -63,9 +104,7 @@ def find_blocks(path: Path, lines: list[str]) -> list[Block]:
             args = shlex.split(match.group("args"))
         except ValueError as e:
             raise ExcerptError(f"{where}: cannot split the marker's command line: {e}") from None
-        if not args:
-            raise ExcerptError(f"{where}: empty marker; expected a maskviz command line such as "
-                               f"'run scenarios/02-forum-lstm.json --no-color'")
+        args, cuts = split_cuts(args, where)
         j = i + 1
         while j < len(lines) and not lines[j].strip():
             j += 1
@@ -78,7 +117,7 @@ def find_blocks(path: Path, lines: list[str]) -> list[Block]:
             k += 1
         if k == len(lines):
             raise ExcerptError(f"{path}:{j + 1}: the fenced block after the marker is never closed")
-        blocks.append(Block(i, args, j + 1, k))
+        blocks.append(Block(i, args, cuts, j + 1, k))
         i = k + 1
     return blocks
 
@@ -112,7 +151,7 @@ def process(path: Path, maskviz: Path, check: bool) -> int:
     # Replace from the end so that earlier line numbers stay valid.
     for block in reversed(blocks):
         where = f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path}:{block.marker_line + 1}"
-        want = run_maskviz(maskviz, block.args, where)
+        want = apply_cuts(run_maskviz(maskviz, block.args, where), block.cuts, where)
         have = lines[block.body_start:block.body_end]
         if have == want:
             continue
