@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The second command of the README's quick start, and what CI runs (.ci/run): installs what is missing,
+# builds, runs the whole test suite, then builds it again with AddressSanitizer and
+# UndefinedBehaviorSanitizer (build-asan/) and runs the whole suite under them.
+#   scripts/test.sh            both suites
+#   scripts/test.sh --quick    the plain suite only
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+jobs="${MASKVIZ_JOBS:-2}"
+"$root/scripts/setup.sh"
+
+echo
+echo "== test suite (build/)"
+ctest --test-dir "$root/build" --output-on-failure -j"$jobs"
+[ "${1:-}" = --quick ] && exit 0
+
+echo
+echo "== test suite under AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/)"
+# -O1 without NDEBUG: Eigen's bounds assertions and the library's checked containers stay on.
+cmake -S "$root" -B "$root/build-asan" --log-level=WARNING -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g -D_GLIBCXX_ASSERTIONS" \
+  -DMASKVIZ_SANITIZE=ON -DMASKVIZ_NATIVE=OFF -DMASKVIZ_BUILD_BENCH=OFF
+cmake --build "$root/build-asan" -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  ctest --test-dir "$root/build-asan" --output-on-failure -j"$jobs"
