@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <set>
+#include <vector>
 
 #include "core/errors.h"
 
@@ -24,8 +27,6 @@ std::string pointer_append(const std::string& pointer, std::size_t index) {
   return fmt::format("{}/{}", pointer, index);
 }
 
-namespace {
-
 std::string short_text(const std::string& s) {
   constexpr std::size_t kMax = 40;
   std::string out;
@@ -35,8 +36,6 @@ std::string short_text(const std::string& s) {
   }
   return s.size() > kMax ? out + "..." : out;
 }
-
-}  // namespace
 
 std::string json_kind(const Json& value) {
   switch (value.type()) {
@@ -69,7 +68,7 @@ const Json* JsonFields::raw(std::string_view key) {
 const Json& JsonFields::required(std::string_view key, std::string_view expected) {
   const Json* value = raw(key);
   if (value == nullptr)
-    throw ScenarioError(pointer_of(key), fmt::format("missing required field \"{}\"; expected {}", key, expected));
+    missing(key, expected);
   return *value;
 }
 
@@ -81,7 +80,7 @@ long long JsonFields::integer(std::string_view key, std::optional<long long> fal
                             : fmt::format("an integer from {} to {}", min, max);
   if (value == nullptr) {
     if (fallback) return *fallback;
-    throw ScenarioError(pointer_of(key), fmt::format("missing required field \"{}\"; expected {}", key, expected));
+    missing(key, expected);
   }
   long long result = 0;
   if (value->is_number_integer()) {
@@ -103,7 +102,7 @@ double JsonFields::number(std::string_view key, std::optional<double> fallback) 
   const Json* value = raw(key);
   if (value == nullptr) {
     if (fallback) return *fallback;
-    throw ScenarioError(pointer_of(key), fmt::format("missing required field \"{}\"; expected a number", key));
+    missing(key, "a number");
   }
   if (!value->is_number())
     throw ScenarioError(pointer_of(key), fmt::format("expected a number, got {}", json_kind(*value)));
@@ -117,7 +116,7 @@ bool JsonFields::boolean(std::string_view key, std::optional<bool> fallback) {
   const Json* value = raw(key);
   if (value == nullptr) {
     if (fallback) return *fallback;
-    throw ScenarioError(pointer_of(key), fmt::format("missing required field \"{}\"; expected true or false", key));
+    missing(key, "true or false");
   }
   if (!value->is_boolean())
     throw ScenarioError(pointer_of(key), fmt::format("expected true or false, got {}", json_kind(*value)));
@@ -128,7 +127,7 @@ std::string JsonFields::string(std::string_view key, std::optional<std::string> 
   const Json* value = raw(key);
   if (value == nullptr) {
     if (fallback) return *fallback;
-    throw ScenarioError(pointer_of(key), fmt::format("missing required field \"{}\"; expected a string", key));
+    missing(key, "a string");
   }
   if (!value->is_string())
     throw ScenarioError(pointer_of(key), fmt::format("expected a string, got {}", json_kind(*value)));
@@ -141,19 +140,63 @@ std::string JsonFields::choice(std::string_view key, std::optional<std::string> 
   const auto expected = fmt::format("one of \"{}\"", fmt::join(allowed, "\", \""));
   if (value == nullptr) {
     if (fallback) return *fallback;
-    throw ScenarioError(pointer_of(key), fmt::format("missing required field \"{}\"; expected {}", key, expected));
+    missing(key, expected);
   }
-  if (value->is_string()) {
-    const auto text = value->get<std::string>();
-    for (const auto& option : allowed)
-      if (option == text) return text;
+  if (!value->is_string())
+    throw ScenarioError(pointer_of(key), fmt::format("expected {}, got {}", expected, json_kind(*value)));
+  const auto text = value->get<std::string>();
+  for (const auto& option : allowed)
+    if (option == text) return text;
+  throw ScenarioError(pointer_of(key), fmt::format("unknown value \"{}\"; expected {}", short_text(text), expected));
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
   }
-  throw ScenarioError(pointer_of(key), fmt::format("unknown value {}; expected {}", json_kind(*value), expected));
+  return row[b.size()];
+}
+
+bool is_format_field(std::string_view key) {
+  static const std::set<std::string, std::less<>> names = {
+      "maskviz", "name", "description", "seed", "input", "tokens", "values", "layers", "target", "loss",
+      "from_logits", "type", "weights", "units", "activation", "use_bias", "return_sequences", "return_state",
+      "go_backwards", "mask_zero", "mask_value", "input_dim", "output_dim", "merge_mode", "layer", "rate",
+      "recurrent_activation", "unit_forget_bias", "reset_after", "zero_output_for_mask", "kernel",
+      "recurrent_kernel", "bias", "embeddings", "forward", "backward"};
+  return names.count(key) != 0;
+}
+
+namespace {
+constexpr std::size_t kTypoDistance = 2;
+}  // namespace
+
+void JsonFields::missing(std::string_view key, std::string_view expected) const {
+  // A required field that is missing beside an unknown one of a similar name is most likely a typo:
+  // point at the typo rather than at the absence.
+  for (const auto& [present, value] : object_.items()) {
+    if (read_.count(present) == 0 && !is_format_field(present) && edit_distance(present, key) <= kTypoDistance)
+      throw ScenarioError(pointer_of(present),
+                          fmt::format("unknown field \"{}\"; did you mean \"{}\"?", short_text(present), key));
+  }
+  throw ScenarioError(pointer_of(key), fmt::format("missing required field \"{}\"; expected {}", key, expected));
 }
 
 void JsonFields::finish() const {
   for (const auto& [key, value] : object_.items()) {
     if (read_.count(key) != 0) continue;
+    for (const auto& known : read_)
+      if (!object_.contains(known) && edit_distance(key, known) <= kTypoDistance)
+        throw ScenarioError(pointer_of(key),
+                            fmt::format("unknown field \"{}\"; did you mean \"{}\"?", short_text(key), known));
     std::vector<std::string> known(read_.begin(), read_.end());
     throw ScenarioError(pointer_of(key), fmt::format("unknown field \"{}\"; expected one of: {}", short_text(key),
                                                      fmt::join(known, ", ")));
@@ -180,9 +223,12 @@ void read_nested(const Json& value, const std::string& pointer, std::size_t dept
     shape[depth] = value.size();
   }
   if (value.size() != shape[depth]) {
-    throw ScenarioError(pointer, fmt::format("{} {} entries where {} were expected: {} must be {} (shape {})",
-                                             shape_fixed ? "has" : "is ragged: it has", value.size(), shape[depth],
-                                             what, shape_fixed ? "of shape" : "rectangular", shape_text(shape)));
+    const std::string entries = fmt::format("{} {}", value.size(), value.size() == 1 ? "entry" : "entries");
+    if (shape_fixed)
+      throw ScenarioError(pointer, fmt::format("{} on axis {} where {} must have shape {}; expected {} there", entries,
+                                               depth, what, shape_text(shape), shape[depth]));
+    throw ScenarioError(pointer, fmt::format("a ragged array: this row has {} where the rows before have {}; "
+                                             "expected {} to be rectangular", entries, shape[depth], what));
   }
   for (std::size_t i = 0; i < value.size(); ++i)
     read_nested(value[i], pointer_append(pointer, i), depth + 1, shape, shape_fixed, what, leaf);

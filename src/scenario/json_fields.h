@@ -21,6 +21,8 @@ using Json = nlohmann::json;
 std::string pointer_append(const std::string& pointer, std::string_view key);  // escapes ~ and /
 std::string pointer_append(const std::string& pointer, std::size_t index);
 std::string json_kind(const Json& value);  // "a string", "the number 3.5", "an array", ...
+// Text from the scenario made safe to print: at most 40 characters, control characters as '?'.
+std::string short_text(const std::string& s);
 
 class JsonFields {
  public:
@@ -42,14 +44,21 @@ class JsonFields {
                      const std::vector<std::string>& allowed);
 
   void allow(std::string_view key) { read_.insert(std::string(key)); }
-  // Throws on the first key that nothing read, listing what this object accepts.
+  // Throws on the first key that nothing read: "did you mean" the accepted key of a near name, or else
+  // the list of what this object accepts.
   void finish() const;
 
  private:
+  [[noreturn]] void missing(std::string_view key, std::string_view expected) const;
+
   const Json& object_;
   std::string pointer_;
   std::set<std::string, std::less<>> read_;
 };
+
+std::size_t edit_distance(std::string_view a, std::string_view b);
+// Whether `key` is a field name somewhere in the scenario format (so never taken for another's typo).
+bool is_format_field(std::string_view key);
 
 // A nested JSON array of numbers as a float32 tensor. `expected` fixes the shape when given (every
 // dimension checked); otherwise the array must be rectangular of rank `rank`. Non-finite numbers and

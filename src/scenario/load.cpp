@@ -23,7 +23,7 @@ const char* loss_name(LossKind kind) { return loss_names().at(static_cast<std::s
 
 namespace {
 
-constexpr int kMaxJsonDepth = 64;
+constexpr std::size_t kMaxJsonDepth = 64;
 
 // nlohmann's messages name its own internals; a learner gets the position and the plain reason.
 [[noreturn]] void throw_syntax_error(const std::string& text, std::size_t byte_1based) {
@@ -51,16 +51,74 @@ constexpr int kMaxJsonDepth = 64;
   throw ScenarioError("", fmt::format("invalid JSON at line {}, column {}: {}", line, column, reason));
 }
 
+// Follows the parser through the document so that an error found while parsing can name its JSON
+// pointer: the position of the next value, and the keys already seen in each open object.
+class ParsePath {
+ public:
+  // A problem throws ScenarioError.
+  void on_event(Json::parse_event_t event, const Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start:
+      case Json::parse_event_t::array_start:
+        if (frames_.size() >= kMaxJsonDepth)
+          throw ScenarioError(next_pointer(), fmt::format("JSON nested deeper than {} levels; a scenario never "
+                                                          "needs that", kMaxJsonDepth));
+        frames_.push_back({event == Json::parse_event_t::object_start, next_pointer(), "", 0, {}});
+        break;
+      case Json::parse_event_t::key: {
+        Frame& frame = frames_.back();
+        frame.key = parsed.get<std::string>();
+        if (!frame.keys.insert(frame.key).second)
+          throw ScenarioError(pointer_append(frame.pointer, frame.key),
+                              fmt::format("field \"{}\" appears twice in this object; expected each field once",
+                                          frame.key));
+        break;
+      }
+      case Json::parse_event_t::object_end:
+      case Json::parse_event_t::array_end:
+        frames_.pop_back();
+        value_done();
+        break;
+      case Json::parse_event_t::value:
+        value_done();
+        break;
+    }
+  }
+
+  // Where the value being parsed now belongs.
+  std::string next_pointer() const {
+    if (frames_.empty()) return "";
+    const Frame& frame = frames_.back();
+    return frame.object ? pointer_append(frame.pointer, frame.key) : pointer_append(frame.pointer, frame.index);
+  }
+
+ private:
+  struct Frame {
+    bool object = false;
+    std::string pointer;
+    std::string key;        // objects: the key of the value being parsed
+    std::size_t index = 0;  // arrays: the index of the value being parsed
+    std::set<std::string, std::less<>> keys;
+  };
+  void value_done() {
+    if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+  }
+  std::vector<Frame> frames_;
+};
+
 Json parse_json(const std::string& text) {
+  ParsePath path;
   try {
-    return Json::parse(text, [](int depth, Json::parse_event_t, Json&) {
-      if (depth > kMaxJsonDepth)
-        throw ScenarioError("", fmt::format("JSON nested deeper than {} levels; a scenario never needs that",
-                                            kMaxJsonDepth));
+    return Json::parse(text, [&path](int, Json::parse_event_t event, Json& parsed) {
+      path.on_event(event, parsed);
       return true;
     });
   } catch (const Json::parse_error& e) {
     throw_syntax_error(text, e.byte);
+  } catch (const Json::out_of_range&) {
+    // The one such error parsing can raise: a number beyond double's range, such as 1e400.
+    throw ScenarioError(path.next_pointer(), "a number beyond the range of a double; expected a finite number "
+                                             "within float32's range (about 3.4e38)");
   }
 }
 
@@ -81,31 +139,16 @@ InputData read_input(JsonFields& top) {
   return {false, read_tensor(*values, "/input/values", 3, std::nullopt, "input.values [batch, time, features]")};
 }
 
-std::size_t closeness(const std::string& a, const std::string& b) {  // edit distance, small strings
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-// A required field that is missing next to an unknown one of a similar name is most likely a typo:
-// say so, pointing at the typo.
+// An unknown field a letter or two away from a known one that is absent is most likely a typo. Checked
+// before anything reads the object, so that the learner is told of the typo rather than of what it caused.
 void check_typos(const Json& object, const std::string& pointer, const std::vector<std::string>& accepted) {
   if (!object.is_object()) return;
   for (const auto& [key, value] : object.items()) {
     if (std::find(accepted.begin(), accepted.end(), key) != accepted.end()) continue;
     for (const auto& known : accepted) {
-      if (object.contains(known) || closeness(key, known) > 2) continue;
+      if (object.contains(known) || edit_distance(key, known) > 2) continue;
       throw ScenarioError(pointer_append(pointer, key),
-                          fmt::format("unknown field \"{}\"; did you mean \"{}\"?", key, known));
+                          fmt::format("unknown field \"{}\"; did you mean \"{}\"?", short_text(key), known));
     }
   }
 }
@@ -128,8 +171,8 @@ LossSpec read_loss(const Json& value) {
     const auto name = value.get<std::string>();
     const auto it = std::find(names.begin(), names.end(), name);
     if (it == names.end())
-      throw ScenarioError("/loss", fmt::format("unknown loss {}; expected one of \"{}\" or an object {{\"name\": ..., "
-                                               "\"from_logits\": ...}}", json_kind(value), fmt::join(names, "\", \"")));
+      throw ScenarioError("/loss", fmt::format("unknown loss \"{}\"; expected one of \"{}\" or an object {{\"name\": "
+                                               "..., \"from_logits\": ...}}", short_text(name), fmt::join(names, "\", \"")));
     spec.kind = static_cast<LossKind>(it - names.begin());
     return spec;
   }
@@ -232,14 +275,20 @@ Scenario load_scenario(const std::string& text, const std::string& source, const
                                      "output_dim", "merge_mode", "layer", "rate", "recurrent_activation",
                                      "unit_forget_bias", "reset_after", "zero_output_for_mask"});
     JsonFields fields(layers[i], pointer, "a layer");
-    // Names default as Keras does: "lstm", then "lstm_1", ... per type.
-    std::string type_seen = layers[i].contains("type") && layers[i]["type"].is_string()
-                                ? layers[i]["type"].get<std::string>()
-                                : "";
-    const int seen = type_counts[type_seen]++;
-    const std::string default_name = default_layer_name(type_seen) + (seen > 0 ? fmt::format("_{}", seen) : "");
+    // Names default as Keras does: "lstm", then "lstm_1", ... per type, counting only the layers that were
+    // named automatically (Keras' auto_name draws a number only for those).
+    const std::string type = fields.choice("type", std::nullopt, known_layer_types());
+    std::string default_name;
+    if (!fields.has("name")) {
+      const int seen = type_counts[type]++;
+      default_name = default_layer_name(type) + (seen > 0 ? fmt::format("_{}", seen) : "");
+    }
     const std::string name = fields.string("name", default_name);
     if (name.empty()) throw ScenarioError(fields.pointer_of("name"), "expected a non-empty layer name");
+    // The name is printed in every trace: no control character may reach the terminal through it.
+    if (std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+      throw ScenarioError(fields.pointer_of("name"), "the layer name holds a control character; expected printable "
+                                                     "text");
     if (!names.insert(name).second)
       throw ScenarioError(fields.has("name") ? fields.pointer_of("name") : fields.pointer_of("type"),
                           fmt::format("a second layer named \"{}\"; Keras requires unique layer names", name));
