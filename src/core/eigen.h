@@ -12,6 +12,9 @@ using MatMap = Eigen::Map<Mat>;
 using ConstMatMap = Eigen::Map<const Mat>;
 // Every T-th row of a [B*T, C] matrix: the rows of one time step across the batch.
 using ConstStridedRows = Eigen::Map<const Mat, 0, Eigen::OuterStride<>>;
+// n contiguous floats (one gate of one row) for elementwise array arithmetic.
+using ArrayMap = Eigen::Map<Eigen::ArrayXf>;
+using ConstArrayMap = Eigen::Map<const Eigen::ArrayXf>;
 
 // A tensor seen as a matrix [rows, last axis].
 inline ConstMatMap as_matrix(const Tensor& t) {

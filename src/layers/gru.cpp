@@ -25,38 +25,68 @@ class GruCell final : public RnnCell {
   Shape bias_shape() const override {
     return config_.reset_after ? Shape{2, 3 * config_.units} : Shape{3 * config_.units};
   }
+  void prepare(Eigen::Index B, StepScratch& s) const override {
+    RnnCell::prepare(B, s);
+    if (!config_.reset_after) {
+      s.recurrent.resize(B, 2 * static_cast<Eigen::Index>(config_.units));
+      s.reset_input.resize(B, static_cast<Eigen::Index>(config_.units));
+      s.reset_product.resize(B, static_cast<Eigen::Index>(config_.units));
+    }
+  }
 
   void step(const ConstStridedRows& x_proj, const std::vector<Mat>& states, const CellWeights& w,
             StepScratch& s) const override {
     const auto H = static_cast<Eigen::Index>(config_.units);
     const Mat& h_prev = states[0];  // [B, H]
-    // s.pre holds the input part [x_z, x_r, x_h] first.
-    s.pre = x_proj;
-    if (w.bias != nullptr) s.pre.rowwise() += ConstMatMap(w.bias->data(), 1, 3 * H).row(0);  // (1), (1')
-    if (config_.reset_after) {
-      s.recurrent.noalias() = h_prev * w.recurrent_kernel;  // (2)
-      if (w.bias != nullptr) s.recurrent.rowwise() += ConstMatMap(w.bias->data() + 3 * H, 1, 3 * H).row(0);
-    } else {
-      s.recurrent.noalias() = h_prev * w.recurrent_kernel.leftCols(2 * H);  // (2')
+    const float* b_x = w.bias != nullptr ? w.bias->data() : nullptr;                                // [3H]
+    const float* b_h = w.bias != nullptr && config_.reset_after ? w.bias->data() + 3 * H : nullptr;  // [3H]
+    if (config_.reset_after)
+      s.recurrent.noalias() = h_prev * w.recurrent_kernel;  // (2) without b_h: [B, 3H]
+    else
+      s.recurrent.noalias() = h_prev * w.recurrent_kernel.leftCols(2 * H);  // (2') [B, 2H]
+
+    // z and r for every row: they need only the two products.
+    for (Eigen::Index b = 0; b < h_prev.rows(); ++b) {
+      float* g = s.gates.row(b).data();  // [3H]: z, r, then h~
+      ArrayMap x_zr(g, 2 * H), x_h(g + 2 * H, H);
+      x_zr = ConstArrayMap(x_proj.row(b).data(), 2 * H);
+      x_h = ConstArrayMap(x_proj.row(b).data() + 2 * H, H);
+      if (b_x != nullptr) {  // (1), (1'): matrix_x = x_t · kernel + input bias
+        x_zr += ConstArrayMap(b_x, 2 * H);
+        x_h += ConstArrayMap(b_x + 2 * H, H);
+      }
+      const ConstArrayMap h_zr(s.recurrent.row(b).data(), 2 * H);  // matrix_inner, z and r blocks
+      if (b_h != nullptr)
+        x_zr += h_zr + ConstArrayMap(b_h, 2 * H);
+      else
+        x_zr += h_zr;
+      if (s.keep_pre) std::copy_n(g, 2 * H, s.pre.row(b).data());
+      activate_gates(config_.recurrent_activation, g, H, 2);  // z, r
     }
-    s.gates.resize(s.pre.rows(), 3 * H);
-    s.gates.leftCols(2 * H) = s.pre.leftCols(2 * H) + s.recurrent.leftCols(2 * H);
-    activate_block(config_.recurrent_activation, s.gates, 0, 2 * H);  // z, r
-    const auto r = s.gates.middleCols(H, H);
-    if (config_.reset_after) {
-      s.gates.rightCols(H) = s.pre.rightCols(H) + r.cwiseProduct(s.recurrent.rightCols(H));  // (3)
-    } else {
-      s.reset_product.noalias() = r.cwiseProduct(h_prev) * w.recurrent_kernel.rightCols(H);
-      s.gates.rightCols(H) = s.pre.rightCols(H) + s.reset_product;  // (3')
+    if (!config_.reset_after) {  // (3') the reset gate scales h_{t-1} before its product
+      for (Eigen::Index b = 0; b < h_prev.rows(); ++b)
+        ArrayMap(s.reset_input.row(b).data(), H) =
+            ConstArrayMap(s.gates.row(b).data() + H, H) * ConstArrayMap(h_prev.row(b).data(), H);
+      s.reset_product.noalias() = s.reset_input * w.recurrent_kernel.rightCols(H);  // [B, H]
     }
-    // Keep what enters each gate's activation in s.pre for the record, then activate h~.
-    s.pre.leftCols(2 * H) = s.pre.leftCols(2 * H) + s.recurrent.leftCols(2 * H);
-    s.pre.rightCols(H) = s.gates.rightCols(H);
-    activate_block(config_.activation, s.gates, 2 * H, H);
-    const auto z = s.gates.leftCols(H);
-    s.new_states.resize(1);
-    s.new_states[0] = z.cwiseProduct(h_prev) + (1.0f - z.array()).matrix().cwiseProduct(s.gates.rightCols(H));  // (4)
-    s.output = s.new_states[0];
+    for (Eigen::Index b = 0; b < h_prev.rows(); ++b) {
+      float* g = s.gates.row(b).data();
+      const ConstArrayMap z(g, H), r(g + H, H);
+      ArrayMap hh(g + 2 * H, H);  // holds x_h
+      if (config_.reset_after) {  // (3) hh = φ(x_h + r ⊙ (h_{t-1}·U_h + b_h))
+        const float* rec_h = s.recurrent.row(b).data() + 2 * H;
+        if (b_h != nullptr)
+          hh += r * (ConstArrayMap(rec_h, H) + ConstArrayMap(b_h + 2 * H, H));
+        else
+          hh += r * ConstArrayMap(rec_h, H);
+      } else {
+        hh += ConstArrayMap(s.reset_product.row(b).data(), H);
+      }
+      if (s.keep_pre) std::copy_n(hh.data(), H, s.pre.row(b).data() + 2 * H);
+      activate_gate(config_.activation, hh.data(), H);
+      const ConstArrayMap h_tm1(h_prev.row(b).data(), H);
+      ArrayMap(s.new_states[0].row(b).data(), H) = z * h_tm1 + (1.0f - z) * hh;  // (4)
+    }
   }
 
   void record(Eigen::Index b, const ConstStridedRows& x_proj, const std::vector<Mat>& states, const CellWeights& w,
@@ -69,14 +99,12 @@ class GruCell final : public RnnCell {
       if (w.bias != nullptr) {
         r.biases.push_back({"input_bias", row_tensor(w.bias->data(), 3 * config_.units)});
         r.biases.push_back({"recurrent_bias", row_tensor(w.bias->data() + 3 * H, 3 * config_.units)});
-        // The recorded product above already includes recurrent_bias, as Keras adds it right there.
       }
     } else {
       r.products.push_back({"h_{t-1}", row_block(states[0], b, 0, H), "recurrent_kernel", "[:, :2u]",
                             row_block(s.recurrent, b, 0, 2 * H)});
-      Tensor r_h = row_block(s.gates, b, H, H);
-      for (Eigen::Index i = 0; i < H; ++i) r_h.values[static_cast<std::size_t>(i)] *= states[0](b, i);
-      r.products.push_back({"r ⊙ h_{t-1}", r_h, "recurrent_kernel", "[:, 2u:]", row_block(s.reset_product, b, 0, H)});
+      r.products.push_back({"r ⊙ h_{t-1}", row_block(s.reset_input, b, 0, H), "recurrent_kernel", "[:, 2u:]",
+                            row_block(s.reset_product, b, 0, H)});
       if (w.bias != nullptr) r.biases.push_back({"bias", *w.bias});
     }
     const auto names = gate_names();

@@ -27,19 +27,24 @@ class LstmCell final : public RnnCell {
     const Mat& h_prev = states[0];  // [B, H]
     const Mat& c_prev = states[1];  // [B, H]
     s.recurrent.noalias() = h_prev * w.recurrent_kernel;  // [B, 4H]
-    s.pre = x_proj + s.recurrent;                           // (1)
-    if (w.bias != nullptr) s.pre.rowwise() += ConstMatMap(w.bias->data(), 1, 4 * H).row(0);
-    s.gates = s.pre;                                        // (2)
-    activate_block(config_.recurrent_activation, s.gates, 0, 2 * H);
-    activate_block(config_.activation, s.gates, 2 * H, H);
-    activate_block(config_.recurrent_activation, s.gates, 3 * H, H);
-    s.new_states.resize(2);
-    s.new_states[1] = s.gates.middleCols(H, H).cwiseProduct(c_prev) +
-                      s.gates.leftCols(H).cwiseProduct(s.gates.middleCols(2 * H, H));  // (3)
-    Mat phi_c = s.new_states[1];
-    activate_block(config_.activation, phi_c, 0, H);
-    s.new_states[0] = s.gates.rightCols(H).cwiseProduct(phi_c);  // (4)
-    s.output = s.new_states[0];
+    // Row by row, so one sample's 4H gate values stay in L1 from (1) to (4).
+    for (Eigen::Index b = 0; b < h_prev.rows(); ++b) {
+      float* g = s.gates.row(b).data();  // [4H]: z, then i, f, c~, o in place
+      ArrayMap z(g, 4 * H);
+      z = ConstArrayMap(x_proj.row(b).data(), 4 * H) + ConstArrayMap(s.recurrent.row(b).data(), 4 * H);  // (1)
+      if (w.bias != nullptr) z += ConstArrayMap(w.bias->data(), 4 * H);
+      if (s.keep_pre) std::copy_n(g, 4 * H, s.pre.row(b).data());
+      activate_gates(config_.recurrent_activation, g, H, 2);          // (2) i, f
+      activate_gate(config_.activation, g + 2 * H, H);                //     c~
+      activate_gate(config_.recurrent_activation, g + 3 * H, H);      //     o
+      const ConstArrayMap i(g, H), f(g + H, H), c_tilde(g + 2 * H, H), o(g + 3 * H, H);
+      ArrayMap c(s.new_states[1].row(b).data(), H);
+      c = f * ConstArrayMap(c_prev.row(b).data(), H) + i * c_tilde;  // (3)
+      ArrayMap h(s.new_states[0].row(b).data(), H);
+      h = c;
+      activate_gate(config_.activation, h.data(), H);  // φ(c_t), computed in h's own buffer
+      h *= o;                                           // (4)
+    }
   }
 
   void record(Eigen::Index b, const ConstStridedRows& x_proj, const std::vector<Mat>& states, const CellWeights& w,

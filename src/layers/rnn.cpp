@@ -18,6 +18,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace maskviz {
 
 bool is_recurrent_type(std::string_view type) { return type == "SimpleRNN" || type == "LSTM" || type == "GRU"; }
@@ -53,11 +55,6 @@ Json rnn_config_json(const RnnConfig& c) {
   return j;
 }
 
-void activate_block(Activation activation, Mat& m, Eigen::Index col, Eigen::Index n) {
-  for (Eigen::Index r = 0; r < m.rows(); ++r)
-    apply_activation(activation, m.row(r).data() + col, 1, static_cast<std::size_t>(n));
-}
-
 Tensor row_block(const Mat& m, Eigen::Index row, Eigen::Index col, Eigen::Index n) {
   return row_tensor(m.row(row).data() + col, static_cast<std::size_t>(n));
 }
@@ -91,76 +88,156 @@ std::size_t RnnLayer::record_floats(Detail detail) const {
   return Layer::record_floats(detail) + B * T * per_step;
 }
 
+namespace {
+
+// x_t · kernel for every step. The input products do not depend on the state, so they are hoisted out
+// of the recurrence into one GEMM per chunk of steps: big enough to run at full GEMM speed, small
+// enough (about 256 rows) that the result is still in cache when the steps read it.
+class InputProjection {
+ public:
+  InputProjection(const Tensor& x, const ConstMatMap& kernel, bool go_backwards)  // x: [B, T, D]
+      : x_(x), kernel_(kernel), go_backwards_(go_backwards), B_(x.dim(0)), T_(x.dim(1)),
+        chunk_steps_(std::clamp<std::size_t>(kChunkRows / std::max<std::size_t>(B_, 1), 1, T_)),
+        x_chunk_(static_cast<Eigen::Index>(chunk_steps_ * B_), kernel.rows()),
+        proj_chunk_(static_cast<Eigen::Index>(chunk_steps_ * B_), kernel.cols()) {}
+
+  // x_t · kernel [B, G*H] for processing step k; call with k = 0, 1, ..., T-1 in turn.
+  ConstStridedRows step(std::size_t k) {
+    const std::size_t in_chunk = k % chunk_steps_;
+    if (in_chunk == 0) fill_chunk(k);
+    const auto B = static_cast<Eigen::Index>(B_);
+    return {proj_chunk_.data() + static_cast<Eigen::Index>(in_chunk) * B * proj_chunk_.cols(), B,
+            proj_chunk_.cols(), Eigen::OuterStride<>(proj_chunk_.cols())};
+  }
+
+ private:
+  static constexpr std::size_t kChunkRows = 256;
+
+  // Gathers x_t for the steps [k0, k0 + n) into time-major rows (k - k0)·B + b, then one GEMM.
+  void fill_chunk(std::size_t k0) {
+    const std::size_t n = std::min(chunk_steps_, T_ - k0);
+    const std::size_t D = x_.row_length();
+    for (std::size_t kk = 0; kk < n; ++kk) {
+      const std::size_t t = go_backwards_ ? T_ - 1 - (k0 + kk) : k0 + kk;
+      for (std::size_t b = 0; b < B_; ++b)
+        std::copy_n(x_.row(b * T_ + t), D, x_chunk_.row(static_cast<Eigen::Index>(kk * B_ + b)).data());
+    }
+    const auto rows = static_cast<Eigen::Index>(n * B_);
+    proj_chunk_.topRows(rows).noalias() = x_chunk_.topRows(rows) * kernel_;
+  }
+
+  const Tensor& x_;
+  const ConstMatMap& kernel_;
+  bool go_backwards_;
+  std::size_t B_, T_, chunk_steps_;
+  Mat x_chunk_;     // [chunk·B, D]
+  Mat proj_chunk_;  // [chunk·B, G*H]
+};
+
+}  // namespace
+
+void RnnCell::prepare(Eigen::Index B, StepScratch& s) const {
+  const auto H = static_cast<Eigen::Index>(config_.units);
+  const auto GH = static_cast<Eigen::Index>(gate_count()) * H;
+  s.recurrent.resize(B, GH);
+  s.gates.resize(B, GH);
+  if (s.keep_pre) s.pre.resize(B, GH);
+  s.new_states.assign(state_names().size(), Mat(B, H));
+}
+
 void RnnLayer::forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const {
   const std::size_t B = input_shape_[0], T = input_shape_[1], D = input_shape_[2];
+  const auto Bi = static_cast<Eigen::Index>(B);
   const auto H = static_cast<Eigen::Index>(config_.units);
-  const auto GH = static_cast<Eigen::Index>(cell_->gate_count()) * H;
   const std::size_t S = cell_->state_names().size();
   const CellWeights w{as_matrix(weight("kernel")), as_matrix(weight("recurrent_kernel")),
                       config_.use_bias ? &weight("bias") : nullptr};
-
-  // The input products do not depend on the state: one GEMM for every (b, t) at once.
-  const ConstMatMap x_all = as_matrix(args.input);  // [B*T, D], row b*T + t
-  Mat x_proj_all(static_cast<Eigen::Index>(B * T), GH);  // [B*T, G*H]
-  x_proj_all.noalias() = x_all * w.kernel;
-
-  std::vector<Mat> states(S, Mat::Zero(static_cast<Eigen::Index>(B), H));  // [B, H] each
-  Mat prev_out = Mat::Zero(static_cast<Eigen::Index>(B), H);               // [B, H]
-  StepScratch scratch;
-  result.output = Tensor(output_shape_);
-  const bool record_steps = args.detail != Detail::outputs;
-  if (record_steps) record.steps.resize(B * T);
   const OptMask& mask = args.mask;
+  const bool record_steps = args.detail != Detail::outputs;
+  const bool record_full = args.detail == Detail::full;
+
+  InputProjection x_proj_of(args.input, w.kernel, config_.go_backwards);
+
+  std::vector<Mat> states(S, Mat::Zero(Bi, H));  // [B, H] each: h (and c)
+  StepScratch scratch;
+  scratch.keep_pre = record_full;
+  cell_->prepare(Bi, scratch);
+  result.output = Tensor(output_shape_);  // [B, T, H] or [B, H]
+  if (record_steps) record.steps.resize(B * T);
+  const auto names = cell_->state_names();
+
+  // The output kept at a step is the previous *output* at a masked step (TF's prev_output), yet no
+  // buffer for it is needed: every cell's output is its h, the states start at zero like prev_output,
+  // and a masked step keeps both. So the kept output is always the kept h, except with
+  // zero_output_for_mask, where it is 0 at a masked step.
+  auto kept_output = [&](std::size_t b, bool keep) -> const float* {
+    return keep || !config_.zero_output_for_mask ? states[0].row(static_cast<Eigen::Index>(b)).data() : nullptr;
+  };
 
   for (std::size_t k = 0; k < T; ++k) {
-    const std::size_t t = config_.go_backwards ? T - 1 - k : k;
-    const ConstStridedRows x_proj(x_proj_all.data() + static_cast<Eigen::Index>(t) * GH,
-                                  static_cast<Eigen::Index>(B), GH,
-                                  Eigen::OuterStride<>(static_cast<Eigen::Index>(T) * GH));
-    cell_->step(x_proj, states, w, scratch);
+    const std::size_t t = config_.go_backwards ? T - 1 - k : k;  // the mask is read at t, reversed with x
+    const ConstStridedRows x_proj = x_proj_of.step(k);  // [B, G*H]
+    cell_->step(x_proj, states, w, scratch);  // at masked steps too: Keras computes, then discards
 
-    for (std::size_t b = 0; b < B; ++b) {
-      const auto bi = static_cast<Eigen::Index>(b);
-      const bool keep = !mask || mask->at(b, t);
-      StepRecord* step = record_steps ? &record.steps[b * T + k] : nullptr;
-      if (step != nullptr && args.detail == Detail::full) {
-        step->input = row_tensor(args.input.row(b * T + t), D);
+    if (record_full) {
+      for (std::size_t b = 0; b < B; ++b) {
+        const auto bi = static_cast<Eigen::Index>(b);
+        StepRecord& step = record.steps[b * T + k];
+        step.input = row_tensor(args.input.row(b * T + t), D);
+        for (std::size_t s = 0; s < S; ++s) step.prev_states.push_back({names[s] + "_{t-1}", row_block(states[s], bi, 0, H)});
+        cell_->record(bi, x_proj, states, w, scratch, step);
         for (std::size_t s = 0; s < S; ++s)
-          step->prev_states.push_back({cell_->state_names()[s] + "_{t-1}", row_block(states[s], bi, 0, H)});
-        cell_->record(bi, x_proj, states, w, scratch, *step);
-        for (std::size_t s = 0; s < S; ++s)
-          step->candidate_states.push_back({cell_->state_names()[s], row_block(scratch.new_states[s], bi, 0, H)});
-        step->candidate_output = row_block(scratch.output, bi, 0, H);
+          step.candidate_states.push_back({names[s], row_block(scratch.new_states[s], bi, 0, H)});
+        step.candidate_output = row_block(scratch.new_states[0], bi, 0, H);
       }
-      if (keep) {
-        for (std::size_t s = 0; s < S; ++s) states[s].row(bi) = scratch.new_states[s].row(bi);
-        prev_out.row(bi) = scratch.output.row(bi);
-      } else if (config_.zero_output_for_mask) {
-        prev_out.row(bi).setZero();  // states stay as they were
-      }  // else: states and output both stay as they were: carried over
-      if (step != nullptr) {
-        step->batch = b;
-        step->t = t;
-        step->k = k;
-        step->masked = !keep;
-        step->carried_over = !keep;
-        step->output_source = keep ? OutputSource::computed
-                              : config_.zero_output_for_mask ? OutputSource::zeros
-                                                             : OutputSource::previous_output;
-        for (std::size_t s = 0; s < S; ++s)
-          step->kept_states.push_back({cell_->state_names()[s], row_block(states[s], bi, 0, H)});
-        step->output = row_block(prev_out, bi, 0, H);
+    }
+
+    // states = where(keep, new_states, states): take the new buffers whole, then copy the old rows back
+    // where the step is masked.
+    if (mask) {
+      for (std::size_t b = 0; b < B; ++b)
+        if (!mask->at(b, t))
+          for (std::size_t s = 0; s < S; ++s)
+            scratch.new_states[s].row(static_cast<Eigen::Index>(b)) = states[s].row(static_cast<Eigen::Index>(b));
+    }
+    for (std::size_t s = 0; s < S; ++s) states[s].swap(scratch.new_states[s]);
+
+    if (config_.return_sequences) {
+      for (std::size_t b = 0; b < B; ++b) {
+        const float* out = kept_output(b, !mask || mask->at(b, t));
+        float* dst = result.output.row(b * T + k);  // processing order: never flipped back
+        if (out != nullptr) std::copy_n(out, H, dst);  // else it stays 0
       }
-      if (config_.return_sequences)
-        std::copy_n(prev_out.row(bi).data(), H, result.output.row(b * T + k));
+    }
+    if (record_steps) {
+      for (std::size_t b = 0; b < B; ++b) {
+        const auto bi = static_cast<Eigen::Index>(b);
+        const bool keep = !mask || mask->at(b, t);
+        StepRecord& step = record.steps[b * T + k];
+        step.batch = b;
+        step.t = t;
+        step.k = k;
+        step.masked = !keep;
+        step.carried_over = !keep;
+        step.output_source = keep ? OutputSource::computed
+                             : config_.zero_output_for_mask ? OutputSource::zeros
+                                                            : OutputSource::previous_output;
+        for (std::size_t s = 0; s < S; ++s) step.kept_states.push_back({names[s], row_block(states[s], bi, 0, H)});
+        const float* out = kept_output(b, keep);
+        step.output = out != nullptr ? row_tensor(out, config_.units) : Tensor({config_.units});
+      }
     }
   }
-  if (!config_.return_sequences) std::copy_n(prev_out.data(), prev_out.size(), result.output.data());
+  if (!config_.return_sequences) {  // last_output: the output kept at the last processed step
+    for (std::size_t b = 0; b < B; ++b) {
+      const float* out = kept_output(b, !mask || mask->at(b, config_.go_backwards ? 0 : T - 1));
+      if (out != nullptr) std::copy_n(out, H, result.output.row(b));
+    }
+  }
   if (config_.return_state)
     for (std::size_t s = 0; s < S; ++s)
-      result.states.push_back({cell_->state_names()[s],
-                               Tensor({B, config_.units}, std::vector<float>(states[s].data(),
-                                                                             states[s].data() + states[s].size()))});
+      result.states.push_back(
+          {names[s], Tensor({B, config_.units}, std::vector<float>(states[s].data(), states[s].data() + states[s].size()))});
 
   record.mask_action = planned_mask_action(mask.has_value());
   if (mask && config_.return_sequences) result.mask = mask;

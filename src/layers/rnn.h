@@ -36,14 +36,16 @@ struct CellWeights {
   const Tensor* bias;            // [G*H], GRU reset_after [2, G*H]; nullptr without use_bias
 };
 
-// What one step computed for the whole batch, kept so the walker can record any row of it.
+// What one step computed for the whole batch, kept so the walker can record any row of it. Sized once
+// per forward by RnnCell::prepare and reused at every step: the loop over time allocates nothing.
 struct StepScratch {
-  Mat recurrent;      // [B, G*H] h_{t-1} · recurrent_kernel (GRU reset_before: first 2H columns)
+  Mat recurrent;      // [B, G*H] h_{t-1} · recurrent_kernel, the bare product (GRU reset_before: [B, 2H])
+  Mat reset_input;    // [B, H]   GRU reset_before only: r ⊙ h_{t-1}
   Mat reset_product;  // [B, H]   GRU reset_before only: (r ⊙ h_{t-1}) · recurrent_kernel[:, 2u:]
-  Mat pre;            // [B, G*H] pre-activations, gate blocks side by side
+  Mat pre;            // [B, G*H] pre-activations, gate blocks side by side; filled only when keep_pre
   Mat gates;          // [B, G*H] activated gates
-  std::vector<Mat> new_states;  // [B, H] each
-  Mat output;         // [B, H]
+  std::vector<Mat> new_states;  // [B, H] each, what the cell computed; new_states[0] = h is the output
+  bool keep_pre = false;        // Detail::full: the record shows what entered each activation
 };
 
 class RnnCell {
@@ -55,7 +57,10 @@ class RnnCell {
   virtual std::vector<std::string> gate_names() const = 0;    // in Keras' block order
   virtual Shape bias_shape() const { return {gate_count() * config_.units}; }
   virtual Initializer bias_initializer() const { return Initializer::zeros(); }
-  // One step. x_proj: x_t · kernel [B, G*H]; states: [B, H] each.
+  // Sizes every buffer of `s` for a batch of B.
+  virtual void prepare(Eigen::Index B, StepScratch& s) const;
+  // One step for the whole batch. x_proj: x_t · kernel [B, G*H]; states: [B, H] each. Writes
+  // s.new_states (the output of every cell is its new h, s.new_states[0]) and what the record reads.
   virtual void step(const ConstStridedRows& x_proj, const std::vector<Mat>& states, const CellWeights& w,
                     StepScratch& s) const = 0;
   // Copies row b of what step() computed into `record`: products, biases, pre-activations, gates.
@@ -86,8 +91,19 @@ class RnnLayer final : public Layer {
   std::unique_ptr<RnnCell> cell_;
 };
 
-// Activation of one block of columns [col, col + n) of every row, in place.
-void activate_block(Activation activation, Mat& m, Eigen::Index col, Eigen::Index n);
+// Activation of n contiguous values, one gate of one sample, in place. Softmax runs over those n, as
+// Keras applies an RNN's activation to each gate's [B, H] block separately.
+inline void activate_gate(Activation activation, float* values, Eigen::Index n) {
+  apply_activation(activation, values, 1, static_cast<std::size_t>(n));
+}
+// Two neighbouring gates with the same activation: one pass when it is elementwise.
+inline void activate_gates(Activation activation, float* values, Eigen::Index n, Eigen::Index gates) {
+  if (activation == Activation::softmax) {
+    for (Eigen::Index g = 0; g < gates; ++g) activate_gate(activation, values + g * n, n);
+  } else {
+    activate_gate(activation, values, n * gates);
+  }
+}
 Tensor row_block(const Mat& m, Eigen::Index row, Eigen::Index col, Eigen::Index n);
 
 }  // namespace maskviz

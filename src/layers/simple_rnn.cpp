@@ -18,13 +18,16 @@ class SimpleRnnCell final : public RnnCell {
             StepScratch& s) const override {
     const auto H = static_cast<Eigen::Index>(config_.units);
     s.recurrent.noalias() = states[0] * w.recurrent_kernel;  // [B, H]
-    s.pre = x_proj;
-    if (w.bias != nullptr) s.pre.rowwise() += ConstMatMap(w.bias->data(), 1, H).row(0);
-    s.pre += s.recurrent;  // (1)
-    s.gates = s.pre;
-    activate_block(config_.activation, s.gates, 0, H);  // (2)
-    s.new_states.assign(1, s.gates);
-    s.output = s.gates;
+    for (Eigen::Index b = 0; b < s.recurrent.rows(); ++b) {
+      float* z = s.gates.row(b).data();  // [H]: z, then h~ in place
+      ArrayMap zm(z, H);
+      zm = ConstArrayMap(x_proj.row(b).data(), H);
+      if (w.bias != nullptr) zm += ConstArrayMap(w.bias->data(), H);
+      zm += ConstArrayMap(s.recurrent.row(b).data(), H);  // (1)
+      if (s.keep_pre) std::copy_n(z, H, s.pre.row(b).data());
+      activate_gate(config_.activation, z, H);  // (2)
+      std::copy_n(z, H, s.new_states[0].row(b).data());
+    }
   }
 
   void record(Eigen::Index b, const ConstStridedRows& x_proj, const std::vector<Mat>& states, const CellWeights& w,
