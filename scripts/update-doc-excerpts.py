@@ -16,6 +16,10 @@ expressions) after a bare `|`: `| from "TEXT"` starts at the first line that con
     <!-- maskviz: run scenarios/03-forum-loss.json --mode masked | from "── loss" -->
 
 A `from` or `until` text that is not found is an error, so a renamed section cannot go unnoticed.
+`| status N` expects exit status N instead of success and appends what maskviz wrote to stderr, so
+that an error message can be quoted too:
+
+    <!-- maskviz: validate docs/examples/typo.json | status 2 -->
 
 Without --check, every such block is rewritten in place from the built maskviz. With --check nothing
 is written: the script prints a diff for every block that no longer matches and exits 1, so a test can
@@ -55,28 +59,32 @@ class Block:
     marker_line: int          # 0-based index of the marker comment
     args: list[str]           # the maskviz arguments from the marker
     cuts: list[tuple[str, str]]  # ("from" | "until", text), applied in order
+    status: int | None        # `| status N`: the exit status expected instead of success
     body_start: int           # first line inside the fence
     body_end: int             # the closing fence's line (exclusive end of the body)
 
 
-def split_cuts(tokens: list[str], where: str) -> tuple[list[str], list[tuple[str, str]]]:
-    """Splits `run X ... | from "A" | until "B"` into the maskviz arguments and the cuts."""
+def split_cuts(tokens: list[str], where: str) -> tuple[list[str], list[tuple[str, str]], int | None]:
+    """Splits `run X ... | from "A" | until "B" | status N` into the arguments, the cuts and the status."""
     segments: list[list[str]] = [[]]
     for token in tokens:
         if token == "|":
             segments.append([])
         else:
             segments[-1].append(token)
-    args, cuts = segments[0], []
+    args, cuts, status = segments[0], [], None
     if not args:
         raise ExcerptError(f"{where}: empty marker; expected a maskviz command line such as "
                            f"'run scenarios/02-forum-lstm.json --no-color'")
     for segment in segments[1:]:
-        if len(segment) != 2 or segment[0] not in ("from", "until") or not segment[1]:
-            raise ExcerptError(f"{where}: expected '| from \"TEXT\"' or '| until \"TEXT\"' after the command, "
-                               f"got '| {shlex.join(segment)}'")
-        cuts.append((segment[0], segment[1]))
-    return args, cuts
+        if len(segment) == 2 and segment[0] == "status" and segment[1].isdigit():
+            status = int(segment[1])
+        elif len(segment) == 2 and segment[0] in ("from", "until") and segment[1]:
+            cuts.append((segment[0], segment[1]))
+        else:
+            raise ExcerptError(f"{where}: expected '| from \"TEXT\"', '| until \"TEXT\"' or '| status N' after "
+                               f"the command, got '| {shlex.join(segment)}'")
+    return args, cuts, status
 
 
 def apply_cuts(lines: list[str], cuts: list[tuple[str, str]], where: str) -> list[str]:
@@ -104,7 +112,7 @@ def find_blocks(path: Path, lines: list[str]) -> list[Block]:
             args = shlex.split(match.group("args"))
         except ValueError as e:
             raise ExcerptError(f"{where}: cannot split the marker's command line: {e}") from None
-        args, cuts = split_cuts(args, where)
+        args, cuts, status = split_cuts(args, where)
         j = i + 1
         while j < len(lines) and not lines[j].strip():
             j += 1
@@ -117,12 +125,12 @@ def find_blocks(path: Path, lines: list[str]) -> list[Block]:
             k += 1
         if k == len(lines):
             raise ExcerptError(f"{path}:{j + 1}: the fenced block after the marker is never closed")
-        blocks.append(Block(i, args, cuts, j + 1, k))
+        blocks.append(Block(i, args, cuts, status, j + 1, k))
         i = k + 1
     return blocks
 
 
-def run_maskviz(maskviz: Path, args: list[str], where: str) -> list[str]:
+def run_maskviz(maskviz: Path, args: list[str], status: int | None, where: str) -> list[str]:
     env = dict(os.environ, NO_COLOR="1", COLUMNS="100")
     env.pop("CLICOLOR_FORCE", None)
     try:
@@ -132,12 +140,14 @@ def run_maskviz(maskviz: Path, args: list[str], where: str) -> list[str]:
         raise ExcerptError(f"{where}: cannot run {maskviz}: {e}") from None
     except subprocess.TimeoutExpired:
         raise ExcerptError(f"{where}: maskviz {shlex.join(args)} took longer than 120 s") from None
-    accepted = STATUS_IS_ANSWER.get(args[0], {0})
+    accepted = {status} if status is not None else STATUS_IS_ANSWER.get(args[0], {0})
     if done.returncode not in accepted:
         message = done.stderr.strip().splitlines()
         raise ExcerptError(f"{where}: maskviz {shlex.join(args)} exited {done.returncode}"
+                           + (f", expected {status}" if status is not None else "")
                            + (f": {message[-1]}" if message else ""))
-    out = [line.rstrip() for line in done.stdout.splitlines()]
+    text = done.stdout + (done.stderr if status is not None else "")
+    out = [line.rstrip() for line in text.splitlines()]
     while out and not out[-1]:
         out.pop()
     return out
@@ -151,7 +161,7 @@ def process(path: Path, maskviz: Path, check: bool) -> int:
     # Replace from the end so that earlier line numbers stay valid.
     for block in reversed(blocks):
         where = f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path}:{block.marker_line + 1}"
-        want = apply_cuts(run_maskviz(maskviz, block.args, where), block.cuts, where)
+        want = apply_cuts(run_maskviz(maskviz, block.args, block.status, where), block.cuts, where)
         have = lines[block.body_start:block.body_end]
         if have == want:
             continue

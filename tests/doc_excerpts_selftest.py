@@ -4,7 +4,8 @@ on the real ones, against a stand-in for maskviz whose output is fixed, so that 
 when the real renderer's text changes:
 
 - a hand-edited excerpt is reported as drift (exit 1), regenerating fixes it, and the check then passes;
-- `| from "..."` and `| until "..."` keep only the lines between them;
+- `| from "..."` and `| until "..."` keep only the lines between them, and `| status 2` quotes an
+  expected error;
 - a cut text that no line contains, a marker without a fenced block, and a failing command are
   errors (exit 2), not silently kept excerpts;
 - the real maskviz (--maskviz) can be run through the script.
@@ -75,11 +76,12 @@ def main() -> None:
         doc.write_text("# A doc\n\n<!-- maskviz: run a.json -->\n```text\nnot what maskviz prints\n```\n\n"
                        "<!-- maskviz: run b.json | from \"── loss\" -->\n```text\nloss = 1\n```\n\n"
                        "<!-- maskviz: run c.json | from \"── lstm\" | until \"── loss\" -->\n\n```text\n```\n\n"
-                       "<!-- maskviz: diff a.json -->\n````\nthe runs part at lstm\n````\nAfter.\n",
+                       "<!-- maskviz: diff a.json -->\n````\nthe runs part at lstm\n````\n\n"
+                       "<!-- maskviz: validate bad.json | status 2 -->\n```text\n```\nAfter.\n",
                        encoding="utf-8")
         done = run(fake, doc, "--check")
         expect(done, 1, "hand-edited excerpts are reported as drift")
-        if "3 of 4 excerpt(s) differ" not in done.stderr or "-not what maskviz prints" not in done.stdout:
+        if "4 of 5 excerpt(s) differ" not in done.stderr or "-not what maskviz prints" not in done.stdout:
             sys.exit(f"FAIL: the report does not say what drifted:\n{done.stdout}{done.stderr}")
         expect(run(fake, doc), 0, "regenerating rewrites them")
         expect_text(doc, "# A doc\n\n<!-- maskviz: run a.json -->\n```text\nmaskviz run · a.json\n── lstm\n"
@@ -87,8 +89,11 @@ def main() -> None:
                          "<!-- maskviz: run b.json | from \"── loss\" -->\n```text\n── loss\n  loss = 9.0964\n```\n\n"
                          "<!-- maskviz: run c.json | from \"── lstm\" | until \"── loss\" -->\n\n```text\n── lstm\n"
                          "  step 1: carried over\n```\n\n"
-                         "<!-- maskviz: diff a.json -->\n````\nthe runs part at lstm\n````\nAfter.\n",
-                    "whole outputs, cut outputs and diff's status 1 are written as maskviz prints them")
+                         "<!-- maskviz: diff a.json -->\n````\nthe runs part at lstm\n````\n\n"
+                         "<!-- maskviz: validate bad.json | status 2 -->\n```text\n"
+                         "error: validate bad.json: no such scenario\n```\nAfter.\n",
+                    "whole outputs, cut outputs, diff's status 1 and an expected error are written as maskviz "
+                    "prints them")
         expect(run(fake, doc, "--check"), 0, "the regenerated excerpts pass the check")
 
         for name, text, what in [
@@ -97,6 +102,8 @@ def main() -> None:
             ("open-fence.md", "<!-- maskviz: run a.json -->\n```\nnever closed\n", "a fenced block never closed"),
             ("bad-cut.md", "<!-- maskviz: run a.json | head 3 -->\n```\n```\n", "an unknown cut"),
             ("failing.md", "<!-- maskviz: validate missing.json -->\n```\n```\n", "a command that fails"),
+            ("wrong-status.md", "<!-- maskviz: validate missing.json | status 1 -->\n```\n```\n",
+             "a command that fails with another status than the one expected"),
         ]:
             broken = scratch / name
             broken.write_text(text, encoding="utf-8")
