@@ -161,6 +161,25 @@ TEST(Scenarios, EveryQuestionOfTheIssueHasOne) {
   for (int n = 1; n <= 14; ++n) EXPECT_TRUE(numbers.count(n)) << "no scenario numbered " << n;
 }
 
+// docs/scenario-format.md promises that each complete example (a ```json block with "maskviz") runs.
+TEST(ScenarioFormatDoc, EveryCompleteExampleLoadsAndRuns) {
+  const std::string doc = read_text(fs::path(MASKVIZ_SOURCE_DIR) / "docs" / "scenario-format.md");
+  const std::regex block(R"(```json\n([\s\S]*?)```)");
+  std::size_t examples = 0;
+  for (auto it = std::sregex_iterator(doc.begin(), doc.end(), block); it != std::sregex_iterator(); ++it) {
+    const std::string text = (*it)[1].str();
+    if (text.find("\"maskviz\"") == std::string::npos) continue;  // a fragment, not a whole scenario
+    ++examples;
+    SCOPED_TRACE(text);
+    EXPECT_NO_THROW({
+      const Scenario scenario = load_scenario(text, "docs/scenario-format.md");
+      const Trace trace = run_both(scenario, Detail::full);
+      EXPECT_EQ(trace.masked.layers.size(), scenario.layers.size());
+    });
+  }
+  EXPECT_GE(examples, 12u) << "one example per layer type";
+}
+
 INSTANTIATE_TEST_SUITE_P(Bundled, EveryScenario, ::testing::ValuesIn(scenario_files()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string name = info.param.substr(0, info.param.size() - 5);
