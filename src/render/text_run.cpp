@@ -1,5 +1,67 @@
-// PLACEHOLDER: replaced by the text renderer.
+// `maskviz run`: the scenario, its input, the mask's path, then each run layer by layer (every step of
+// a recurrent layer at full detail) and its loss. Reads only the record.
+#include <fmt/format.h>
+
 #include "render/render.h"
+#include "render/text_compare.h"
+#include "render/text_header.h"
+#include "render/text_layer.h"
+#include "render/text_loss.h"
+#include "render/text_mask_path.h"
+
 namespace maskviz {
-void render_run(const Trace&, const TextOptions&, std::ostream& out) { out << "run: renderer pending\n"; }
+
+namespace {
+
+const char* run_title(RunMode mode) {
+  return mode == RunMode::masked ? "masked run: the scenario as written"
+                                 : "unmasked run: the same weights, every mask switched off";
+}
+
+void print_run(Printer& p, const Trace& trace, const RunRecord& run, const RunRecord* other, bool weights_shown) {
+  const Scenario& scenario = *trace.scenario;
+  const TextOptions& o = p.options();
+  p.banner(run_title(run.mode));
+  p.line();
+  for (std::size_t i = 0; i < run.layers.size(); ++i) {
+    const LayerRecord& layer = run.layers[i];
+    if (o.layer && *o.layer != layer.name) continue;
+    LayerPlace place;
+    place.index = i;
+    place.count = run.layers.size();
+    place.input = i == 0 ? &scenario.input : &run.layers[i - 1].output;
+    place.tokens = i == 0 && scenario.tokens;
+    place.show_weights = !weights_shown;
+    if (o.summary)
+      print_layer_summary(p, layer, place);
+    else
+      print_layer(p, layer, place);
+  }
+  if (run.loss && !o.layer) {
+    print_loss(p, *run.loss, run.mode, other != nullptr && other->loss ? &*other->loss : nullptr);
+    p.line();
+  }
+}
+
+}  // namespace
+
+void render_run(const Trace& trace, const TextOptions& options, std::ostream& out) {
+  Printer p(options);
+  const Scenario& scenario = *trace.scenario;
+  print_header(p, scenario, trace.detail, "run");
+  if (options.summary) print_summary_hint(p, scenario);
+  print_input(p, scenario);
+  // The story of the whole model, whatever part of it is selected.
+  const RunComparison whole = compare_runs(trace, TextOptions{});
+  print_mask_path(p, trace, whole);
+  p.line();
+
+  const bool both = !options.mode;
+  if (!options.mode || *options.mode == RunMode::masked)
+    print_run(p, trace, trace.masked, both ? &trace.unmasked : nullptr, false);
+  if (!options.mode || *options.mode == RunMode::unmasked)
+    print_run(p, trace, trace.unmasked, both ? &trace.masked : nullptr, both);
+  out << p.finish();
+}
+
 }  // namespace maskviz

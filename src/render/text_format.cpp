@@ -1,0 +1,81 @@
+#include "render/text_format.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "render/text_style.h"
+
+namespace maskviz {
+
+std::string number(float value, int precision) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  return fmt::format("{:.{}f}", value, precision);
+}
+
+std::string scalar(float value, int precision) {
+  if (std::isfinite(value) && value != 0.0f && std::fabs(value) < 0.5f * std::pow(10.0f, -static_cast<float>(precision)))
+    return fmt::format("{:.{}e}", value, precision > 0 ? precision - 1 : 0);
+  return number(value, precision);
+}
+
+std::string whole_or_number(float value, int precision) {
+  if (std::isfinite(value) && value == std::nearbyint(value) && std::fabs(value) < 1e15f)
+    return fmt::format("{}", static_cast<long long>(value));
+  return number(value, precision);
+}
+
+std::string vector_text(const float* values, std::size_t n, int precision) {
+  std::vector<std::string> parts(n);
+  std::size_t width = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    parts[i] = number(values[i], precision);
+    width = std::max(width, parts[i].size());
+  }
+  std::string out = "[";
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0) out += ' ';
+    out += pad_left(parts[i], width);
+  }
+  return out + "]";
+}
+
+std::vector<std::string> wrap(std::string_view text, std::size_t width, std::string_view first,
+                              std::string_view rest) {
+  std::vector<std::string> lines;
+  std::string line(first);
+  std::size_t line_width = display_width(first);
+  bool line_has_word = false;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && text[i] == ' ') ++i;
+    if (i >= text.size()) break;
+    const std::size_t end = std::min(text.find(' ', i), text.size());
+    const std::string_view word = text.substr(i, end - i);
+    const std::size_t word_width = display_width(word);
+    if (line_has_word && line_width + 1 + word_width > width) {
+      lines.push_back(line);
+      line = std::string(rest);
+      line_width = display_width(rest);
+      line_has_word = false;
+    }
+    if (line_has_word) {
+      line += ' ';
+      ++line_width;
+    }
+    line += word;
+    line_width += word_width;
+    line_has_word = true;
+    i = end;
+  }
+  if (line_has_word || lines.empty()) lines.push_back(line);
+  return lines;
+}
+
+std::string plural(std::size_t count, std::string_view one, std::string_view many) {
+  return fmt::format("{} {}", count, count == 1 ? one : many);
+}
+
+}  // namespace maskviz

@@ -1,0 +1,34 @@
+// Numbers, vectors and paragraphs as text. Every number in the text output goes through `number`, so
+// --precision means the same everywhere.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace maskviz {
+
+// Fixed-point with `precision` digits after the point; "nan", "inf", "-inf" as numpy prints them.
+std::string number(float value, int precision);
+
+// A single quantity (a loss, a difference): as `number`, but a value too small to show a digit at
+// this precision is written in scientific notation, so that 0.00002 never reads as 0.0000.
+std::string scalar(float value, int precision);
+
+// A count or index as text ("3"); a float that holds a whole number without its ".0000" (token ids, N/V = 2).
+std::string whole_or_number(float value, int precision);
+
+// "[ 0.1000 -0.2000  0.3000]": the entries right-aligned to one width, so a minus sign never shifts a column.
+std::string vector_text(const float* values, std::size_t n, int precision);
+inline std::string vector_text(const Tensor& t, int precision) { return vector_text(t.data(), t.size(), precision); }
+
+// Words of `text` wrapped to `width` columns; the first line starts with `first`, the others with `rest`.
+std::vector<std::string> wrap(std::string_view text, std::size_t width, std::string_view first, std::string_view rest);
+
+// "1 sequence", "3 sequences".
+std::string plural(std::size_t count, std::string_view one, std::string_view many);
+
+}  // namespace maskviz

@@ -1,0 +1,76 @@
+// Aligned columns that fit a width: the one layout under every matrix, equation block and table.
+//
+//   label        group a                 group b         trail
+//   x_t · W      0.1234 -0.2345  0.3456 │ 0.4567 ...     [12]
+//
+// Columns are right-aligned (numbers) unless set otherwise. When the columns do not fit, they wrap in
+// chunks, whole groups first (an LSTM's gate blocks stay together), each chunk under its own headers
+// and with the labels repeated, the way numpy prints a wide array. The trail (a shape, a marker such
+// as "discarded") follows the last chunk and wraps under itself when long.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "render/text_style.h"
+
+namespace maskviz {
+
+struct Cell {
+  std::string text;
+  Tone tone = Tone::plain;
+};
+
+// Cells written one after another: a label such as "t=1 □" whose glyph has its own colour.
+using Span = std::vector<Cell>;
+
+std::size_t span_width(const Span& span);
+std::string paint_span(const Span& span, const Style& style);
+// Words of `span` in lines of at most `width` columns, each word keeping its tones.
+std::vector<Span> wrap_span(const Span& span, std::size_t width);
+
+struct ColumnGroup {
+  std::string name;
+  std::size_t first = 0;
+  std::size_t count = 0;
+};
+
+class Grid {
+ public:
+  explicit Grid(std::size_t columns) : columns_(columns), headers_(columns), left_(columns, false) {}
+
+  void set_label_header(Span header) { label_header_ = std::move(header); }
+  void set_trail_header(Span header) { trail_header_ = std::move(header); }
+  void set_groups(std::vector<ColumnGroup> groups) { groups_ = std::move(groups); }
+  void set_header(std::size_t column, std::string header) { headers_.at(column) = std::move(header); }
+  void set_left_aligned(std::size_t column) { left_.at(column) = true; }
+  // Spaces between columns of one group (1 by default); groups are always set apart by a bar.
+  void set_gap(std::size_t gap) { gap_ = gap; }
+  // By default every right-aligned column takes the width of the widest, as numpy aligns a matrix;
+  // tables of different quantities turn that off.
+  void set_uniform(bool uniform) { uniform_ = uniform; }
+
+  // `cells` may be shorter than the column count: the rest stay empty.
+  void add_row(Span label, std::vector<Cell> cells, Span trail = {});
+  bool empty() const { return rows_.empty(); }
+
+  std::vector<std::string> render(const Style& style, std::size_t width) const;
+
+ private:
+  struct Row {
+    Span label;
+    std::vector<Cell> cells;
+    Span trail;
+  };
+  std::size_t columns_;
+  std::vector<std::string> headers_;
+  std::vector<bool> left_;
+  std::vector<ColumnGroup> groups_;
+  Span label_header_, trail_header_;
+  std::size_t gap_ = 1;
+  bool uniform_ = true;
+  std::vector<Row> rows_;
+};
+
+}  // namespace maskviz

@@ -1,0 +1,24 @@
+// The mask's path through the model, in plain words: where it is created, read, passed on or dropped,
+// and the one sentence that answers "why is my result (not) the same without the mask?".
+#pragma once
+
+#include <string>
+
+#include "render/text_compare.h"
+#include "render/text_printer.h"
+
+namespace maskviz {
+
+// "creates it (token != 0)", "reads it and passes it on", "drops it", ...
+std::string mask_action_words(const LayerRecord& layer);
+// The short form for tables: "creates", "reads, passes on", "passes on", "reads", "drops", "switched off", "-".
+std::string mask_action_short(MaskAction action);
+
+// Why both runs agree, or where and why they part (from the masked run's record and the comparison).
+std::string mask_story(const Trace& trace, const RunComparison& comparison);
+
+// The table "layer · type · masked run · unmasked run", the loss's use of the mask, the mask itself,
+// and (with `story`) the story.
+void print_mask_path(Printer& p, const Trace& trace, const RunComparison& comparison, bool story = true);
+
+}  // namespace maskviz
