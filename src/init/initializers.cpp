@@ -86,60 +86,68 @@ float glorot_limit(const Shape& shape) {
 
 // Keras' Orthogonal(gain=1): a normal matrix of shape (max(r,c), min(r,c)), its QR, Q's columns
 // multiplied by sign(diag(R)), transposed when r < c, cut to [r, c].
+//
+// Every matrix here is stored column by column, so that the sums over a column run through contiguous
+// memory (a recurrent kernel of a few hundred units draws in well under a second). Each sum still adds
+// its terms in ascending row order, which fixes the rounding and so the bits of the result.
 Tensor orthogonal(const Shape& shape, Rng& rng) {
   const std::size_t rows = shape[0], cols = shape[1];
   const std::size_t n = std::max(rows, cols), k = std::min(rows, cols);
-  std::vector<double> a(n * k);  // [n, k] row-major
-  for (double& x : a) x = rng.normal();
+  // A [n, k], drawn in row-major order (the order of the stream), kept column-major: a[c * n + i].
+  std::vector<double> a(n * k);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t c = 0; c < k; ++c) a[c * n + i] = rng.normal();
 
-  // Householder QR of A [n, k]: reflectors stored in `vs`, R left in the upper triangle of a.
-  std::vector<std::vector<double>> vs;
+  // Householder QR of A: reflector j is v_j (zero above row j), R is left in the upper triangle of a.
+  std::vector<double> v(n * k, 0.0);  // [n, k] column-major: column j is v_j
+  std::vector<double> v_norm2(k, 0.0);
   std::vector<double> r_diag(k);
   for (std::size_t j = 0; j < k; ++j) {
+    double* aj = &a[j * n];
+    double* vj = &v[j * n];
     double norm2 = 0;
-    for (std::size_t i = j; i < n; ++i) norm2 += a[i * k + j] * a[i * k + j];
+    for (std::size_t i = j; i < n; ++i) norm2 += aj[i] * aj[i];
     const double norm = std::sqrt(norm2);
-    const double alpha = a[j * k + j] > 0 ? -norm : norm;
-    std::vector<double> v(n, 0.0);
-    for (std::size_t i = j; i < n; ++i) v[i] = a[i * k + j];
-    v[j] -= alpha;
+    const double alpha = aj[j] > 0 ? -norm : norm;
+    for (std::size_t i = j; i < n; ++i) vj[i] = aj[i];
+    vj[j] -= alpha;
     double vnorm2 = 0;
-    for (std::size_t i = j; i < n; ++i) vnorm2 += v[i] * v[i];
+    for (std::size_t i = j; i < n; ++i) vnorm2 += vj[i] * vj[i];
+    v_norm2[j] = vnorm2;
     if (vnorm2 > 0) {
       for (std::size_t c = j; c < k; ++c) {
+        double* ac = &a[c * n];
         double dot = 0;
-        for (std::size_t i = j; i < n; ++i) dot += v[i] * a[i * k + c];
+        for (std::size_t i = j; i < n; ++i) dot += vj[i] * ac[i];
         const double f = 2.0 * dot / vnorm2;
-        for (std::size_t i = j; i < n; ++i) a[i * k + c] -= f * v[i];
+        for (std::size_t i = j; i < n; ++i) ac[i] -= f * vj[i];
       }
     }
-    r_diag[j] = a[j * k + j];
-    vs.push_back(std::move(v));
+    r_diag[j] = aj[j];
   }
-  // Q [n, k] = H_0 H_1 ... H_{k-1} applied to the first k columns of I.
+  // Q [n, k] = H_0 H_1 ... H_{k-1} applied to the first k columns of I (column-major: q[c * n + i]).
   std::vector<double> q(n * k, 0.0);
-  for (std::size_t j = 0; j < k; ++j) q[j * k + j] = 1.0;
+  for (std::size_t j = 0; j < k; ++j) q[j * n + j] = 1.0;
   for (std::size_t jj = k; jj-- > 0;) {
-    const auto& v = vs[jj];
-    double vnorm2 = 0;
-    for (std::size_t i = jj; i < n; ++i) vnorm2 += v[i] * v[i];
-    if (vnorm2 == 0) continue;
+    const double* vj = &v[jj * n];
+    if (v_norm2[jj] == 0) continue;
     for (std::size_t c = 0; c < k; ++c) {
+      double* qc = &q[c * n];
       double dot = 0;
-      for (std::size_t i = jj; i < n; ++i) dot += v[i] * q[i * k + c];
-      const double f = 2.0 * dot / vnorm2;
-      for (std::size_t i = jj; i < n; ++i) q[i * k + c] -= f * v[i];
+      for (std::size_t i = jj; i < n; ++i) dot += vj[i] * qc[i];
+      const double f = 2.0 * dot / v_norm2[jj];
+      for (std::size_t i = jj; i < n; ++i) qc[i] -= f * vj[i];
     }
   }
   // Sign correction makes the result unique: Q·diag(sign(diag(R))).
   for (std::size_t c = 0; c < k; ++c) {
     const double sign = r_diag[c] < 0 ? -1.0 : 1.0;
-    for (std::size_t i = 0; i < n; ++i) q[i * k + c] *= sign;
+    for (std::size_t i = 0; i < n; ++i) q[c * n + i] *= sign;
   }
-  Tensor out(shape);
+  Tensor out(shape);  // [rows, cols] row-major
   for (std::size_t i = 0; i < rows; ++i)
     for (std::size_t j = 0; j < cols; ++j)
-      out.values[i * cols + j] = static_cast<float>(rows < cols ? q[j * k + i] : q[i * k + j]);
+      out.values[i * cols + j] = static_cast<float>(rows < cols ? q[i * n + j] : q[j * n + i]);
   return out;
 }
 
