@@ -141,7 +141,7 @@ void print_side_by_side(Printer& p, const LayerComparison& c) {
 void print_layer_detail(Printer& p, const LayerComparison& c) {
   const Style& s = p.style();
   const LayerRecord& m = *c.masked;
-  p.heading(fmt::format("{} {} {}: differs", m.name, s.dot(), m.type));
+  p.heading(fmt::format("{} {} {}: differs", m.name, s.bullet(), m.type));
   p.paragraph(mask_action_words(m), "  mask    ");
   const OptMask& shown = m.mask_action == MaskAction::created ? m.output_mask : m.input_mask;
   if (shown) p.mask_rows(*shown, 10);
@@ -181,7 +181,7 @@ void print_loss_both(Printer& p, const Trace& trace, const RunComparison& compar
   const Style& s = p.style();
   const LossRecord& m = *trace.masked.loss;
   const LossRecord& u = *trace.unmasked.loss;
-  p.heading(fmt::format("loss {} {}", s.dot(), m.name));
+  p.heading(fmt::format("loss {} {}", s.bullet(), m.name));
   p.paragraph(fmt::format("{}  ({})", loss_reduction_text(p, m),
                           m.mask ? fmt::format("{} of {} terms count", m.valid, m.total) : "every term counts"),
               "  masked run    ");

@@ -10,7 +10,7 @@ namespace maskviz {
 void print_header(Printer& p, const Scenario& scenario, Detail detail, std::string_view command) {
   const Style& s = p.style();
   const std::string name = scenario.name.empty() ? scenario.source : scenario.name;
-  p.line(s.paint(fmt::format("maskviz {} {} {}", command, s.dot(), s.text(name)), Tone::heading));
+  p.line(s.paint(fmt::format("maskviz {} {} {}", command, s.bullet(), s.text(name)), Tone::heading));
   if (!scenario.description.empty()) p.paragraph(scenario.description, "  ");
   p.paragraph(fmt::format("seed {}{}detail {}{}numbers to {} decimals{}Keras 3.15.1 semantics, float32", scenario.seed,
                           s.sep(), detail_name(detail), s.sep(), p.precision(), s.sep()),
@@ -34,7 +34,7 @@ void print_input(Printer& p, const Scenario& scenario) {
   auto shows_batch = [&](std::size_t b) { return p.shows_batch(b) && (!summary || b < kSummaryBatch); };
   auto shows_step = [&](std::size_t t) { return p.shows_step(t) && (!summary || t < kSummarySteps); };
   if (scenario.tokens) {
-    p.heading(fmt::format("input {} tokens [B={}, T={}]", s.dot(), B, T));
+    p.heading(fmt::format("input {} tokens [B={}, T={}]", s.bullet(), B, T));
     p.paragraph("one row per sequence b of the batch, one column per time step t", "  ", Tone::dim);
     std::size_t shown_steps = 0;
     for (std::size_t t = 0; t < T; ++t) shown_steps += shows_step(t) ? 1 : 0;
@@ -56,7 +56,7 @@ void print_input(Printer& p, const Scenario& scenario) {
     p.grid(grid, 2);
   } else {
     const std::size_t F = x.dim(2);
-    p.heading(fmt::format("input {} values [B={}, T={}, F={}]", s.dot(), B, T, F));
+    p.heading(fmt::format("input {} values [B={}, T={}, F={}]", s.bullet(), B, T, F));
     p.paragraph("one row per sequence b and time step t, one column per feature f", "  ", Tone::dim);
     Grid grid(F);
     for (std::size_t f = 0; f < F; ++f) grid.set_header(f, fmt::format("f={}", f));

@@ -222,7 +222,7 @@ void print_lookups(Printer& p, const LayerRecord& layer) {
 
 std::string carried_text(const Printer& p, const std::vector<StepRecord>& steps, std::size_t index) {
   if (index == 0 || steps[index - 1].batch != steps[index].batch)
-    return fmt::format("{} kept from the start: the initial state (zeros)", p.style().back_arrow());
+    return fmt::format("{} the initial state (zeros)", p.style().back_arrow());
   return fmt::format("{} carried over from t={}", p.style().back_arrow(), steps[index - 1].t);
 }
 
@@ -231,7 +231,7 @@ Span output_trail(const Printer& p, const std::vector<StepRecord>& steps, std::s
   if (step.output_source == OutputSource::zeros) return {{"= 0 (zero_output_for_mask)", Tone::carried}};
   if (step.output_source == OutputSource::previous_output) {
     if (index == 0 || steps[index - 1].batch != step.batch)
-      return {{fmt::format("{} kept from the start: zeros", p.style().back_arrow()), Tone::carried}};
+      return {{fmt::format("{} the initial output (zeros)", p.style().back_arrow()), Tone::carried}};
     return {{fmt::format("{} carried over from t={}", p.style().back_arrow(), steps[index - 1].t), Tone::carried}};
   }
   return {};
@@ -346,8 +346,15 @@ void print_step_table(Printer& p, const LayerRecord& layer, const std::vector<St
     groups.push_back({"kept " + s.text(kept.name), columns, kept.value.size()});
     columns += kept.value.size();
   }
-  groups.push_back({"output", columns, sample.output.size()});
-  columns += sample.output.size();
+  // The output is the new h in every cell here; it gets its own columns only where it is not (zeros
+  // from zero_output_for_mask).
+  const bool show_output = std::any_of(steps.begin(), steps.end(), [](const StepRecord& step) {
+    return step.kept_states.empty() || step.output.values != step.kept_states[0].value.values;
+  });
+  if (show_output) {
+    groups.push_back({"output", columns, sample.output.size()});
+    columns += sample.output.size();
+  }
   Grid grid(columns);
   grid.set_groups(groups);
   for (std::size_t i = 0; i < steps.size(); ++i) {
@@ -356,14 +363,17 @@ void print_step_table(Printer& p, const LayerRecord& layer, const std::vector<St
     const Tone tone = step.masked ? Tone::carried : Tone::plain;
     std::vector<Cell> cells;
     for (const auto& kept : step.kept_states) append_numbers(cells, kept.value.data(), kept.value.size(), p.precision(), tone);
-    append_numbers(cells, step.output.data(), step.output.size(), p.precision(), tone);
+    if (show_output) append_numbers(cells, step.output.data(), step.output.size(), p.precision(), tone);
     Span trail;
     if (step.masked) trail = {{carried_text(p, steps, i), Tone::carried}};
+    if (step.masked && step.output_source == OutputSource::zeros) trail.push_back({", output 0", Tone::carried});
     grid.add_row(step_label(p, step.batch, step.t, !step.masked, backwards ? std::optional(step.k) : std::nullopt),
                  std::move(cells), std::move(trail));
   }
-  p.line(fmt::format("  steps{}what each step keeps (recorded at steps detail: no products; --detail full shows them)",
-                     s.sep()));
+  p.paragraph(fmt::format("steps{}what each step keeps{} (the steps detail records no products; --detail full "
+                          "shows them)",
+                          s.sep(), show_output ? "" : fmt::format("; the output is the kept {}", s.text(sample.kept_states[0].name))),
+              "  ");
   p.grid(grid, 4);
   (void)layer;
 }
@@ -395,19 +405,26 @@ void print_dense_rows(Printer& p, const LayerRecord& layer) {
   const std::string activation = config_string(layer, "activation", "linear");
   const bool linear = activation == "linear";
   const bool sequence = layer.input_shape.size() == 3;
-  std::vector<ColumnGroup> groups = {{"x", 0, D},
-                                     {fmt::format("x {} W", s.dot()), D, H},
-                                     {linear ? fmt::format("y = x {} W + b", s.dot()) : fmt::format("z = x {} W + b", s.dot()),
-                                      D + H, H}};
+  // The input x is the previous layer's output, printed there: when it is too wide to sit beside the
+  // results (a Flatten before this Dense), it is left out here.
+  const std::size_t number_width = static_cast<std::size_t>(p.precision()) + 4;
+  const std::size_t result_blocks = linear ? 2 : 3;
+  const bool show_x = 14 + (D + result_blocks * H) * number_width + 3 * result_blocks <= p.width();
+  const std::size_t x_cols = show_x ? D : 0;
+  std::vector<ColumnGroup> groups;
+  if (show_x) groups.push_back({"x", 0, D});
+  groups.push_back({fmt::format("x {} W", s.dot()), x_cols, H});
+  groups.push_back({linear ? fmt::format("y = x {} W + b", s.dot()) : fmt::format("z = x {} W + b", s.dot()), x_cols + H, H});
   const bool has_bias = !sample.biases.empty();
-  if (!has_bias) groups[2].name = linear ? "y" : "z";
-  if (!linear) groups.push_back({fmt::format("y = {}(z)", activation_symbol(activation, s)), D + 2 * H, H});
-  Grid grid(D + (linear ? 2 : 3) * H);
+  if (!has_bias) groups.back().name = linear ? "y" : "z";
+  if (!linear) groups.push_back({fmt::format("y = {}(z)", activation_symbol(activation, s)), x_cols + 2 * H, H});
+  Grid grid(x_cols + result_blocks * H);
   grid.set_groups(groups);
   bool any_masked = false;
   for (const auto& step : layer.steps) {
     if (!p.shows_batch(step.batch) || (sequence && !p.shows_step(step.t))) continue;
-    std::vector<Cell> cells = numbers(step.input, p.precision());
+    std::vector<Cell> cells;
+    if (show_x) cells = numbers(step.input, p.precision());
     if (!step.products.empty())
       append_numbers(cells, step.products[0].result.data(), step.products[0].result.size(), p.precision());
     if (!step.pre_activations.empty())
@@ -423,8 +440,10 @@ void print_dense_rows(Printer& p, const LayerRecord& layer) {
                           : Span{{fmt::format("b={}", step.batch), Tone::plain}};
     grid.add_row(std::move(label), std::move(cells), std::move(trail));
   }
-  p.line(fmt::format("  rows{}one per {}; the last block is the output {}", s.sep(), sequence ? "step" : "sample",
-                     shape_text(layer.output.shape)));
+  p.paragraph(fmt::format("rows{}one per {}; the last block is the output {}{}", s.sep(), sequence ? "step" : "sample",
+                          shape_text(layer.output.shape),
+                          show_x ? "" : fmt::format("; x {} is the output of the layer before", shape_text(layer.input_shape))),
+              "  ");
   p.grid(grid, 4);
   (void)any_masked;
 }
@@ -556,7 +575,7 @@ void print_body(Printer& p, const LayerRecord& layer, const LayerPlace& place) {
   for (std::size_t i = 0; i < layer.sublayers.size(); ++i) {
     const LayerRecord& half = layer.sublayers[i];
     p.line();
-    p.heading(fmt::format("{} {} {} ({} half)", half.name, p.style().dot(), half.type, i == 0 ? "forward" : "backward"));
+    p.heading(fmt::format("{} {} {} ({} half)", half.name, p.style().bullet(), half.type, i == 0 ? "forward" : "backward"));
     print_head(p, half);
     print_equations(p, half);
     if (place.show_weights) print_weights(p, half);
@@ -583,7 +602,7 @@ std::string config_text(const nlohmann::json& config, const Style& style) {
 // (6) the layer ---------------------------------------------------------------------------------------
 
 void print_layer(Printer& p, const LayerRecord& layer, const LayerPlace& place) {
-  p.heading(fmt::format("{}/{} {} {} {}", place.index + 1, place.count, layer.name, p.style().dot(), layer.type));
+  p.heading(fmt::format("{}/{} {} {} {}", place.index + 1, place.count, layer.name, p.style().bullet(), layer.type));
   print_head(p, layer);
   print_equations(p, layer);
   if (place.show_weights) {
@@ -598,7 +617,7 @@ void print_layer(Printer& p, const LayerRecord& layer, const LayerPlace& place) 
 
 void print_layer_summary(Printer& p, const LayerRecord& layer, const LayerPlace& place) {
   const Style& s = p.style();
-  p.heading(fmt::format("{}/{} {} {} {}", place.index + 1, place.count, layer.name, s.dot(), layer.type));
+  p.heading(fmt::format("{}/{} {} {} {}", place.index + 1, place.count, layer.name, s.bullet(), layer.type));
   p.line(fmt::format("  shapes  input {} {} output {}", shape_text(layer.input_shape), s.arrow(),
                      shape_text(layer.output_shape)));
   p.paragraph(mask_action_words(layer), "  mask    ", layer.mask_action == MaskAction::dropped ? Tone::warning : Tone::plain);

@@ -23,7 +23,7 @@ const char* mode_words(RunMode mode) { return mode == RunMode::masked ? "masked 
 std::string loss_reduction_text(const Printer& p, const LossRecord& loss) {
   std::vector<std::string> kept;
   for (std::size_t i = 0; i < loss.terms.size(); ++i)
-    if (loss.weights[i] != 0.0f) kept.push_back(scalar(loss.terms[i], p.precision()));
+    if (loss.weights[i] != 0.0f) kept.push_back(number(loss.terms[i], p.precision()));
   const std::string value = scalar(loss.value, p.precision());
   if (kept.empty()) return fmt::format("no term counts: every weight is 0, so the loss is {}", value);
   std::string sum;
@@ -40,7 +40,7 @@ std::string loss_reduction_text(const Printer& p, const LossRecord& loss) {
 void print_loss(Printer& p, const LossRecord& loss, RunMode mode, const LossRecord* other) {
   const Style& s = p.style();
   const int precision = p.precision();
-  p.heading(fmt::format("loss {} {} ({})", s.dot(), loss.name, mode_words(mode)));
+  p.heading(fmt::format("loss {} {} ({})", s.bullet(), loss.name, mode_words(mode)));
   std::string how = fmt::format("reduction {}{}{} terms {}", loss.reduction, s.sep(), loss.total,
                                 shape_text(loss.terms_shape));
   if (loss.from_logits) how += fmt::format("{}from_logits", s.sep());
@@ -57,7 +57,7 @@ void print_loss(Printer& p, const LossRecord& loss, RunMode mode, const LossReco
   grid.set_uniform(false);
   grid.set_header(0, "term L");
   grid.set_header(1, "weight w");
-  grid.set_header(2, fmt::format("L {} w", s.dot()));
+  grid.set_header(2, fmt::format("L {} w", s.times()));
   std::size_t shown = 0;
   for (std::size_t i = 0; i < loss.terms.size(); ++i) {
     const std::size_t b = i / T, t = i % T;
@@ -89,7 +89,7 @@ void print_loss(Printer& p, const LossRecord& loss, RunMode mode, const LossReco
                             loss.valid, loss.total, loss.valid,
                             loss.valid == 0 ? "0" : whole_or_number(static_cast<float>(loss.total) / static_cast<float>(loss.valid), precision)),
                 "  ");
-    p.paragraph(fmt::format("{} L {} w / N = {} / {} = {}", s.sigma(), s.dot(), scalar(loss.weighted_sum, precision),
+    p.paragraph(fmt::format("{} L {} w / N = {} / {} = {}", s.sigma(), s.times(), scalar(loss.weighted_sum, precision),
                             loss.total, value),
                 "  loss = ");
     p.paragraph(fmt::format("the mean of the {} valid terms = {}", loss.valid, loss_reduction_text(p, loss)), "       = ",

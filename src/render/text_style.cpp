@@ -26,7 +26,7 @@ const char* escape_of(Tone tone) {
 
 // The Unicode that maskviz's own records and renderers use, spelled in ASCII.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 32> kAsciiSpelling = {{
-    {"⊙", "*"},  {"·", "."},   {"σ", "sigmoid"}, {"φ", "phi"}, {"Σ", "sum"}, {"→", "->"}, {"←", "<-"},
+    {"⊙", "*"},  {"·", "@"},   {"σ", "sigmoid"}, {"φ", "phi"}, {"Σ", "sum"}, {"→", "->"}, {"←", "<-"},
     {"≠", "!="}, {"—", "-"},   {"–", "-"},       {"…", "..."}, {"■", "#"},   {"□", "."},  {"≈", "~="},
     {"ε", "eps"}, {"×", "x"},  {"÷", "/"},       {"≤", "<="},  {"≥", ">="},  {"Δ", "d"},  {"“", "\""},
     {"”", "\""}, {"‘", "'"},   {"’", "'"},       {"─", "-"},   {"│", "|"},   {"═", "="},  {"┌", "+"},

@@ -40,9 +40,11 @@ class Style {
   const char* box_bottom() const { return ascii_ ? "+-" : "└─"; }
   const char* arrow() const { return ascii_ ? "->" : "→"; }
   const char* back_arrow() const { return ascii_ ? "<-" : "←"; }
-  const char* dot() const { return ascii_ ? "." : "·"; }       // matrix product
+  const char* dot() const { return ascii_ ? "@" : "·"; }       // matrix product (numpy writes @)
+  const char* times() const { return ascii_ ? "*" : "·"; }     // a product of two numbers
+  const char* bullet() const { return ascii_ ? "-" : "·"; }    // between the parts of a title
   const char* odot() const { return ascii_ ? "*" : "⊙"; }      // elementwise product
-  const char* sep() const { return ascii_ ? " | " : " · "; }   // between items on one line
+  const char* sep() const { return ascii_ ? " - " : " · "; }   // between items on one line
   const char* delta() const { return ascii_ ? "d" : "Δ"; }
   const char* sigma() const { return ascii_ ? "sum" : "Σ"; }
   const char* dash() const { return ascii_ ? "-" : "—"; }

@@ -54,7 +54,7 @@ void render_validate(const Scenario& scenario, Detail detail, const TextOptions&
   Printer p(options);
   const Style& s = p.style();
   const std::string name = scenario.name.empty() ? scenario.source : scenario.name;
-  p.line(s.paint(fmt::format("maskviz validate {} {}", s.dot(), s.text(name)), Tone::heading) + "  " +
+  p.line(s.paint(fmt::format("maskviz validate {} {}", s.bullet(), s.text(name)), Tone::heading) + "  " +
          s.paint(fmt::format("{} a valid scenario; nothing was run", s.check()), Tone::good));
   if (!scenario.description.empty()) p.paragraph(scenario.description, "  ");
   p.line();
