@@ -1,6 +1,7 @@
 #include "cli/common.h"
 
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -142,6 +143,9 @@ TextOptions text_options(const TextFlags& flags, const Scenario& scenario) {
     if (const char* columns = std::getenv("COLUMNS"); columns != nullptr && isatty(STDOUT_FILENO) != 0) {
       const long value = std::strtol(columns, nullptr, 10);
       if (value >= 40 && value <= 1000) options.width = static_cast<std::size_t>(value);
+    } else if (winsize size{}; isatty(STDOUT_FILENO) != 0 && ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0) {
+      // Shells set COLUMNS without exporting it: ask the terminal itself.
+      if (size.ws_col >= 40 && size.ws_col <= 1000) options.width = size.ws_col;
     }
   }
   // Without selectors, a large scenario prints a summary and says how to see more.
