@@ -83,11 +83,19 @@ void print_loss(Printer& p, const LossRecord& loss, RunMode mode, const LossReco
                 "  ", Tone::dim);
 
   const std::string value = scalar(loss.value, precision);
-  if (loss.mask) {
+  if (loss.mask && loss.valid == 0) {
+    p.paragraph(fmt::format("N = {} terms, V = 0 valid: N/V = {}/0, which Keras' divide_no_nan turns into 0, so every "
+                            "weight is 0", loss.total, loss.total),
+                "  ");
+    p.paragraph(fmt::format("{} L {} w / N = {} / {} = {}", s.sigma(), s.times(), scalar(loss.weighted_sum, precision),
+                            loss.total, value),
+                "  loss = ", Tone::heading);
+    p.note("with no valid step the loss is 0, not NaN: the terms are computed, then all weighted 0.", 2);
+  } else if (loss.mask) {
     const std::size_t masked = loss.total - loss.valid;
     p.paragraph(fmt::format("N = {} terms, V = {} valid: a valid term weighs N/V = {}/{} = {}, a masked one 0", loss.total,
                             loss.valid, loss.total, loss.valid,
-                            loss.valid == 0 ? "0" : whole_or_number(static_cast<float>(loss.total) / static_cast<float>(loss.valid), precision)),
+                            whole_or_number(static_cast<float>(loss.total) / static_cast<float>(loss.valid), precision)),
                 "  ");
     p.paragraph(fmt::format("{} L {} w / N = {} / {} = {}", s.sigma(), s.times(), scalar(loss.weighted_sum, precision),
                             loss.total, value),
