@@ -1,5 +1,6 @@
 // Bidirectional(layer, merge_mode) (keras/src/layers/rnn/bidirectional.py):
-//   forward  = a copy of `layer`;  backward = a copy with go_backwards flipped.
+//   forward  = a copy of `layer`;  backward = a copy with go_backwards=True (set, not flipped: a wrapped
+//   layer with go_backwards=True makes both copies go backwards, and Keras 3 raises a ValueError).
 //   Both get zero_output_for_mask = return_sequences (line 137), so with return_sequences every padded
 //   position is 0 in both halves, unlike a lone RNN, which repeats its previous output there.
 //   Both receive the same, un-reversed mask; the backend reverses it for the backward copy.
@@ -26,6 +27,11 @@ class BidirectionalLayer final : public Layer {
     const std::string type = inner.choice("type", std::nullopt, {"SimpleRNN", "LSTM", "GRU"});
     const std::string inner_name = inner.string("name", default_layer_name(type));
     RnnConfig config = read_rnn_config(inner, type);
+    if (config.go_backwards)
+      throw ScenarioError(inner.pointer_of("go_backwards"),
+                          "Bidirectional makes its backward copy with go_backwards=true, so the wrapped layer must "
+                          "go forwards: with go_backwards=true both copies would run backwards, and Keras 3 refuses "
+                          "(ValueError: Forward layer and backward layer should have different `go_backwards` value)");
     if (inner.has("weights"))
       throw ScenarioError(inner.pointer_of("weights"),
                           "give a Bidirectional's weights on the Bidirectional itself, as {\"forward\": ..., "
@@ -36,7 +42,7 @@ class BidirectionalLayer final : public Layer {
     inner_type_ = type;
     config.zero_output_for_mask = config.return_sequences;
     RnnConfig backward_config = config;
-    backward_config.go_backwards = !config.go_backwards;
+    backward_config.go_backwards = true;
     forward_ = std::make_unique<RnnLayer>("forward_" + inner_name, input_shape_, config);
     backward_ = std::make_unique<RnnLayer>("backward_" + inner_name, input_shape_, backward_config);
     output_shape_ = forward_->output_shape();

@@ -24,7 +24,13 @@ class ActivationLayer final : public Layer {
   Json config() const override { return {{"activation", activation_name(activation_)}}; }
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override {
     result.output = args.input;
-    if (keeps_keras_logits(activation_)) result.keras_logits = args.input;
+    // keras.activations.sigmoid and softmax keep their input as `_keras_logits` on the output; linear
+    // returns its input itself, so the logits behind that input survive
+    // (keras/src/activations/activations.py).
+    if (keeps_keras_logits(activation_))
+      result.keras_logits = args.input;
+    else if (activation_ == Activation::linear && args.input_keras_logits != nullptr)
+      result.keras_logits = *args.input_keras_logits;
     apply_activation(activation_, result.output.data(), result.output.size() / result.output.row_length(),
                      result.output.row_length());
     result.mask = args.mask;
