@@ -181,8 +181,11 @@ def execute(notebook: Path, maskviz: str, tmp: str) -> tuple[dict | None, str]:
     """Runs a copy of `notebook` in `tmp`; returns the executed notebook (None on failure) and stderr."""
     copied = Path(tmp) / notebook.name
     shutil.copy(notebook, copied)
+    # The kernel's connection files and IPython's profile go to the temporary directory too: CI's home
+    # may be fresh or read-only.
     env = dict(os.environ, MASKVIZ_BIN=str(Path(maskviz).resolve()), MASKVIZ_REPO=str(REPO),
-               PYDEVD_DISABLE_FILE_VALIDATION="1")
+               PYDEVD_DISABLE_FILE_VALIDATION="1", JUPYTER_RUNTIME_DIR=str(Path(tmp) / "runtime"),
+               IPYTHONDIR=str(Path(tmp) / "ipython"))
     command = [sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute",
                "--ExecutePreprocessor.timeout=300", "--output-dir", str(Path(tmp) / "out"), str(copied)]
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp, check=False)
