@@ -491,6 +491,18 @@ TEST(Losses, FinalSoftmaxMakesCategoricalCrossentropyUseTheLogits) {
   EXPECT_TRUE(r.masked.loss->used_keras_logits);
   EXPECT_TRUE(r.masked.loss->from_logits);
   EXPECT_NEAR(r.masked.loss->value, 100.0, 1e-3);
+  // from_logits=True on a softmax's output: Keras warns that it does not look like logits (and then
+  // reads the logits behind the softmax anyway, once).
+  EXPECT_TRUE(contains(r.masked.loss->warnings, "received `from_logits=True`"));
+}
+
+// One class: every prediction normalizes to 1, clipped to 1 - 1e-7 (0.99999988 in float32), so every
+// term is -log(0.99999988) = 1.19e-7 whatever the model says, and Keras warns.
+TEST(Losses, CategoricalCrossentropyOfOneClassWarns) {
+  const LossRecord r = loss_of(LossKind::categorical_crossentropy, false, Tensor({2, 1}, {0.3f, 0.9f}), Tensor({2, 1}, {1, 1}));
+  for (const float term : r.terms) EXPECT_NEAR(term, -std::log(static_cast<double>(1.0f - 1e-7f)), 1e-9);
+  EXPECT_TRUE(contains(r.warnings, "num_classes > 1"));
+  EXPECT_TRUE(loss_of(LossKind::categorical_crossentropy, false, Tensor({1, 2}, {0.3f, 0.7f}), Tensor({1, 2}, {0, 1})).warnings.empty());
 }
 
 }  // namespace

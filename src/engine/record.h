@@ -135,6 +135,7 @@ struct LossRecord {
   std::size_t total = 0;           // N: all terms
   float weighted_sum = 0;          // Σ L·w
   float value = 0;                 // Σ L·w / N
+  std::vector<std::string> warnings;  // what Keras warns while computing this loss
 };
 
 struct RunRecord {

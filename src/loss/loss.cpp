@@ -14,6 +14,8 @@
 //   loss = Σ L·w / N          which is Σ_kept L / V: the mean over the valid steps only.
 #include "loss/loss.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -81,6 +83,19 @@ LossRecord compute_loss(const LossSpec& spec, const Tensor& y_pred, const Tensor
   r.from_logits = spec.from_logits;
   const bool reads_keras_logits = keras_logits != nullptr && spec.kind != LossKind::mse && spec.kind != LossKind::mae;
   r.used_keras_logits = reads_keras_logits;
+  // keras/src/backend/tensorflow/nn.py _get_logits warns when both apply; the op named is the one the
+  // loss expects (Sigmoid for bce, Softmax for the categorical ones), whatever activation it was.
+  if (reads_keras_logits && spec.from_logits)
+    r.warnings.push_back(fmt::format("\"`{}` received `from_logits=True`, but the `output` argument was produced by a "
+                                     "{} activation and thus does not represent logits. Was this intended?\" (Keras "
+                                     "uses the logits behind the activation, once, so the value is still right)",
+                                     r.name, spec.kind == LossKind::binary_crossentropy ? "Sigmoid" : "Softmax"));
+  // keras/src/losses/losses.py categorical_crossentropy: one class makes every term 0.
+  if (spec.kind == LossKind::categorical_crossentropy && y_pred.row_length() == 1)
+    r.warnings.push_back(fmt::format("In loss categorical_crossentropy, expected y_pred.shape to be (batch_size, "
+                                     "num_classes) with num_classes > 1. Received: y_pred.shape={}. Consider using "
+                                     "'binary_crossentropy' if you only have 2 classes.",
+                                     shape_text(y_pred.shape)));
   const Tensor& scores = reads_keras_logits ? *keras_logits : y_pred;
   const bool logits = spec.from_logits || reads_keras_logits;
 
