@@ -126,12 +126,14 @@ Tensor orthogonal(const Shape& shape, Rng& rng) {
     r_diag[j] = aj[j];
   }
   // Q [n, k] = H_0 H_1 ... H_{k-1} applied to the first k columns of I (column-major: q[c * n + i]).
+  // H_jj touches rows >= jj only, where every column c < jj is still zero: those are skipped, which
+  // changes no bit (their dot product would be 0, and x - 0·v is x).
   std::vector<double> q(n * k, 0.0);
   for (std::size_t j = 0; j < k; ++j) q[j * n + j] = 1.0;
   for (std::size_t jj = k; jj-- > 0;) {
     const double* vj = &v[jj * n];
     if (v_norm2[jj] == 0) continue;
-    for (std::size_t c = 0; c < k; ++c) {
+    for (std::size_t c = jj; c < k; ++c) {
       double* qc = &q[c * n];
       double dot = 0;
       for (std::size_t i = jj; i < n; ++i) dot += vj[i] * qc[i];
