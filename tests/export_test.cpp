@@ -254,6 +254,7 @@ class ReadBack {
     values(j.at("terms"), r->terms_shape, r->terms, where + "/terms");
     values(j.at("weights"), r->terms_shape, r->weights, where + "/weights");
     mask(j.at("mask"), r->mask, where + "/mask");
+    check(j.at("warnings") == Ordered(r->warnings), where, "warnings differ");
     non_finite_summary(j.at("non_finite"), non_finite_before, where);
   }
 
@@ -357,6 +358,20 @@ TEST(Export, FullyMaskedAveragePoolIsNullWithAReason) {
   EXPECT_TRUE(j["runs"][0]["loss"]["non_finite"].is_object());
   EXPECT_TRUE(j["runs"][1]["layers"][1]["non_finite"].is_null());
   EXPECT_TRUE(j["runs"][1]["loss"]["value"].is_number());
+}
+
+// Keras warns when from_logits=True meets a sigmoid output (it reads the logits behind it anyway).
+TEST(Export, LossWarningsAreExported) {
+  const Scenario scenario = load_scenario(R"({
+    "input": {"values": [[[0.5], [1.0]]]},
+    "layers": [{"type": "Dense", "units": 1, "activation": "sigmoid"}],
+    "target": [[[1], [0]]], "loss": {"name": "binary_crossentropy", "from_logits": true}})", "loss-warning");
+  const Trace trace = run_both(scenario, Detail::full);
+  ASSERT_TRUE(trace.masked.loss.has_value());
+  ASSERT_FALSE(trace.masked.loss->warnings.empty());
+  const Ordered j = Ordered::parse(export_text(trace));
+  EXPECT_EQ(j["runs"][0]["loss"]["warnings"], Ordered(trace.masked.loss->warnings));
+  EXPECT_NE(j["runs"][0]["loss"]["warnings"][0].get<std::string>().find("from_logits"), std::string::npos);
 }
 
 TEST(Export, CliWritesTheSameBytesToStdoutAndToAFile) {

@@ -383,6 +383,8 @@ void write_loss(JsonWriter& w, const LossRecord& loss, bool prediction_non_finit
   write_values(w, loss.terms_shape, loss.weights);
   w.key("mask");
   write_mask(w, loss.mask);
+  w.key("warnings");
+  write_strings(w, loss.warnings);
   non_finite.write_summary(prediction_non_finite
                                ? "the model's output holds NaN or infinity (see the last layer's non_finite), and "
                                  "it reaches the loss; each is written as null"
