@@ -127,7 +127,7 @@ class InputProjection {
   }
 
   const Tensor& x_;
-  const ConstMatMap& kernel_;
+  ConstMatMap kernel_;  // [D, G*H], a view
   bool go_backwards_;
   std::size_t B_, T_, chunk_steps_;
   Mat x_chunk_;     // [chunk·B, D]
