@@ -45,6 +45,7 @@ void print_loss(Printer& p, const LossRecord& loss, RunMode mode, const LossReco
                                 shape_text(loss.terms_shape));
   if (loss.from_logits) how += fmt::format("{}from_logits", s.sep());
   p.paragraph(how, "  ");
+  for (const auto& warning : loss.warnings) p.warning(warning, 2);
   if (loss.used_keras_logits)
     p.paragraph("Keras' TensorFlow backend computes this crossentropy from the logits behind the final sigmoid or "
                 "softmax (its _keras_logits), not from the probabilities shown as the output.",
