@@ -23,5 +23,9 @@ cmake -S "$root" -B "$root/build-asan" --log-level=WARNING -DCMAKE_BUILD_TYPE=Re
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g -D_GLIBCXX_ASSERTIONS" \
   -DMASKVIZ_SANITIZE=ON -DMASKVIZ_NATIVE=ON -DMASKVIZ_BUILD_BENCH=OFF
 cmake --build "$root/build-asan" -j"$jobs"
+# Every test but the byte-for-byte snapshots of printed output: their last printed digit may depend on
+# whether the compiler fused a multiply and an add (-0.30545 prints -0.3054 with FMA, -0.3055 without),
+# and the instrumented build does not fuse where the plain one does. The plain pass above checks them;
+# here the same renders still run under the sanitizers in the other text tests.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  ctest --test-dir "$root/build-asan" --output-on-failure -j"$jobs"
+  ctest --test-dir "$root/build-asan" --output-on-failure -j"$jobs" -E 'Snapshot\.RunAndDiffMatchByteForByte'
