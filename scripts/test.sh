@@ -17,15 +17,15 @@ ctest --test-dir "$root/build" --output-on-failure -j"$jobs"
 echo
 echo "== test suite under AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/)"
 # -O1 without NDEBUG: Eigen's bounds assertions and the library's checked containers stay on.
-# Native instructions as in build/: Eigen picks its product kernels (and FMA) from them, and the text
-# snapshots print 4 decimals, where a value on a rounding tie can show either way between kernels.
+# Native instructions as in build/, so that Eigen picks the same product kernels.
 cmake -S "$root" -B "$root/build-asan" --log-level=WARNING -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g -D_GLIBCXX_ASSERTIONS" \
   -DMASKVIZ_SANITIZE=ON -DMASKVIZ_NATIVE=ON -DMASKVIZ_BUILD_BENCH=OFF
 cmake --build "$root/build-asan" -j"$jobs"
-# Every test but the byte-for-byte snapshots of printed output: their last printed digit may depend on
-# whether the compiler fused a multiply and an add (-0.30545 prints -0.3054 with FMA, -0.3055 without),
-# and the instrumented build does not fuse where the plain one does. The plain pass above checks them;
-# here the same renders still run under the sanitizers in the other text tests.
+# Every test but the byte-for-byte snapshots of printed output: a value on a 4-decimal rounding tie
+# prints by whether the compiler fused its multiply and add (golden masking-simplernn's x_t·W = -0.30545
+# prints -0.3054 fused, -0.3055 not), and the instrumented build does not fuse where build/ does, with
+# native instructions or without. The plain pass above checks the snapshots; here the same renders still
+# run under the sanitizers in the other text tests.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ctest --test-dir "$root/build-asan" --output-on-failure -j"$jobs" -E 'Snapshot\.RunAndDiffMatchByteForByte'
