@@ -20,9 +20,13 @@ int fail(const std::string& message) {
   return 2;
 }
 
+// One line, and nothing a terminal would act on: a scenario's keys and names reach the message verbatim.
 std::string one_line(std::string text) {
-  for (char& c : text)
-    if (c == '\n' || c == '\r') c = ' ';
+  for (char& c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    else if (u < 0x20 || u == 0x7f) c = '?';
+  }
   return text;
 }
 
@@ -55,13 +59,13 @@ int main(int argc, char** argv) {
   }
   for (const auto* sub : app.get_subcommands())
     if (const auto* positional = sub->get_option_no_throw("SCENARIO"); positional != nullptr && positional->count() > 0)
-      source = positional->as<std::string>() == "-" ? "<stdin>" : positional->as<std::string>();
+      source = positional->as<std::string>() == "-" ? "<stdin>" : one_line(positional->as<std::string>());
 
   try {
     return action();
   } catch (const maskviz::ScenarioError& e) {
     if (e.pointer().empty()) return fail(fmt::format("{}: {}", source, one_line(e.what())));
-    return fail(fmt::format("{}: {}: {}", source, e.pointer(), one_line(e.what())));
+    return fail(fmt::format("{}: {}: {}", source, one_line(e.pointer()), one_line(e.what())));
   } catch (const maskviz::UsageError& e) {
     return fail(fmt::format("{}: {}", source, one_line(e.what())));
   } catch (const std::bad_alloc&) {
