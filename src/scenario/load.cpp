@@ -229,9 +229,10 @@ std::string mib(double bytes) { return fmt::format("{:.0f} MiB", std::ceil(bytes
 }  // namespace
 
 std::size_t estimated_bytes(const Scenario& s, Detail detail) {
-  double floats = static_cast<double>(s.input.size()) * 2;
+  // The scenario holds the input and weights once; each run's record holds a copy of both, and its own record.
+  double floats = static_cast<double>(s.input.size()) * 3;
   for (const auto& layer : s.layers)
-    floats += static_cast<double>(layer->weight_floats()) + 2.0 * static_cast<double>(layer->record_floats(detail));
+    floats += 3.0 * static_cast<double>(layer->weight_floats()) + 2.0 * static_cast<double>(layer->record_floats(detail));
   return static_cast<std::size_t>(floats * sizeof(float));
 }
 
