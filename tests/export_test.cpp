@@ -24,6 +24,7 @@
 #include "render/json_writer.h"
 #include "render/render.h"
 #include "scenario/scenario.h"
+#include "test_names.h"
 
 namespace maskviz {
 namespace {
@@ -326,11 +327,8 @@ TEST_P(ExportEveryScenario, ReadsBackToTheRecordAtEveryDetail) {
 
 INSTANTIATE_TEST_SUITE_P(Bundled, ExportEveryScenario, ::testing::ValuesIn(bundled_scenarios()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name = fs::path(info.param).filename().string();
-                           name = name.substr(0, name.find('.'));
-                           for (char& c : name)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return name;
+                           const std::string file = fs::path(info.param).filename().string();
+                           return gtest_name(file.substr(0, file.find('.')));
                          });
 
 // A sequence that is all padding pools to 0/0 = NaN (as in Keras): the file stays JSON, the NaN is

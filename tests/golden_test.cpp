@@ -9,6 +9,7 @@
 
 #include "engine/engine.h"
 #include "scenario/scenario.h"
+#include "test_names.h"
 
 namespace maskviz {
 namespace {
@@ -110,11 +111,8 @@ TEST_P(Golden, MatchesBothRuns) {
 
 INSTANTIATE_TEST_SUITE_P(SharedGoldens, Golden, ::testing::ValuesIn(golden_files()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name = fs::path(info.param).filename().string();
-                           name = name.substr(0, name.find('.'));
-                           for (char& c : name)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return name;
+                           const std::string file = fs::path(info.param).filename().string();
+                           return gtest_name(file.substr(0, file.find('.')));
                          });
 
 }  // namespace

@@ -17,6 +17,7 @@
 
 #include "engine/engine.h"
 #include "scenario/scenario.h"
+#include "test_names.h"
 
 namespace maskviz {
 namespace {
@@ -182,10 +183,7 @@ TEST(ScenarioFormatDoc, EveryCompleteExampleLoadsAndRuns) {
 
 INSTANTIATE_TEST_SUITE_P(Bundled, EveryScenario, ::testing::ValuesIn(scenario_files()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name = info.param.substr(0, info.param.size() - 5);
-                           for (char& ch : name)
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return name;
+                           return gtest_name(info.param.substr(0, info.param.size() - 5));
                          });
 
 // ---------------------------------------------------------------------------------------------------

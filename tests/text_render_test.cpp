@@ -14,6 +14,7 @@
 #include "cli_run.h"
 #include "engine/engine.h"
 #include "scenario/scenario.h"
+#include "test_names.h"
 
 namespace maskviz {
 namespace {
@@ -97,9 +98,7 @@ TEST_P(Snapshot, RunAndDiffMatchByteForByte) {
 
 INSTANTIATE_TEST_SUITE_P(Bundled, Snapshot, ::testing::ValuesIn(bundled_scenarios()),
                          [](const ::testing::TestParamInfo<Bundled>& info) {
-                           std::string name = info.param.snapshot;
-                           std::replace_if(name.begin(), name.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
-                           return name;
+                           return gtest_name(info.param.snapshot);
                          });
 
 TEST(Snapshots, EverySnapshotBelongsToABundledScenario) {
@@ -130,9 +129,7 @@ TEST_P(Width, EveryLineFitsTheWidth) {
 
 INSTANTIATE_TEST_SUITE_P(Bundled, Width, ::testing::ValuesIn(bundled_scenarios()),
                          [](const ::testing::TestParamInfo<Bundled>& info) {
-                           std::string name = info.param.snapshot;
-                           std::replace_if(name.begin(), name.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
-                           return name;
+                           return gtest_name(info.param.snapshot);
                          });
 
 // --- The teaching points, against what the engine computed ---
