@@ -33,6 +33,7 @@
 #include <streambuf>
 #include <string>
 
+#include "../tests/record_access.h"
 #include "engine/engine.h"
 #include "render/render.h"
 #include "scenario/scenario.h"
@@ -116,13 +117,13 @@ std::size_t numbers_in(const std::vector<NamedTensor>& list) {
 std::size_t numbers_in(const LayerRecord& layer) {
   std::size_t n = numbers_in(layer.output) + numbers_in(layer.states);
   for (const auto& w : layer.weights) n += numbers_in(w.value);
-  for (const auto& s : layer.steps) {
+  for (const auto& s : steps_of(layer)) {
     n += numbers_in(s.input) + numbers_in(s.prev_states) + numbers_in(s.biases) + numbers_in(s.pre_activations) +
          numbers_in(s.gates) + numbers_in(s.candidate_states) + numbers_in(s.candidate_output) +
          numbers_in(s.kept_states) + numbers_in(s.output);
     for (const auto& p : s.products) n += numbers_in(p.lhs) + numbers_in(p.result);
   }
-  for (const auto& sub : layer.sublayers) n += numbers_in(sub);
+  for (const auto& sub : halves_of(layer)) n += numbers_in(sub);
   return n;
 }
 

@@ -9,6 +9,7 @@
 #include <limits>
 #include <string>
 
+#include "record_access.h"
 #include "core/errors.h"
 #include "engine/engine.h"
 #include "loss/loss.h"
@@ -61,10 +62,10 @@ TEST(Questions, MaskedLstmStepsRepeatThePreviousOutputAndStatesExactly) {
     "layers": [{"type": "Embedding", "input_dim": 3, "output_dim": 4, "mask_zero": true},
                {"type": "LSTM", "units": 3, "return_sequences": true}]})");
   const LayerRecord& lstm = r.masked.layers[1];
-  ASSERT_EQ(lstm.steps.size(), 4u);
+  ASSERT_EQ(steps_of(lstm).size(), 4u);
   for (const std::size_t k : {1u, 3u}) {
-    const StepRecord& masked = lstm.steps[k];
-    const StepRecord& before = lstm.steps[k - 1];
+    const StepRecord& masked = steps_of(lstm)[k];
+    const StepRecord& before = steps_of(lstm)[k - 1];
     EXPECT_TRUE(masked.masked);
     EXPECT_TRUE(masked.carried_over);
     EXPECT_EQ(masked.output_source, OutputSource::previous_output);
@@ -90,7 +91,7 @@ TEST(Questions, TokenZeroEmbeddingRowIsNotZero) {
   Mask want(1, 2);
   want.set(0, 1, false);
   EXPECT_EQ(embedding.output_mask, want);
-  EXPECT_TRUE(embedding.lookups.at(1).masked);
+  EXPECT_TRUE(lookups_of(embedding).at(1).masked);
 }
 
 // The classic example: tokens [[1, 2, 0, 0]], target arange(12) reshaped [1, 4, 3], mse. With the
@@ -156,7 +157,7 @@ TEST(ClosedForm, LstmWithZeroKernelsFollowsTheCarryRecurrence) {
   EXPECT_EQ(lstm.states[1].name, "c");
   EXPECT_NEAR(lstm.states[1].value.values[0], c3, 1e-6);
   // The record shows the gates that make the recurrence: i, f, o = 1/2 and c~ = tanh(0.5).
-  const StepRecord& step = lstm.steps[0];
+  const StepRecord& step = steps_of(lstm)[0];
   ASSERT_EQ(step.gates.size(), 4u);
   EXPECT_NEAR(step.gates[0].value.values[0], 0.5f, 1e-6);
   EXPECT_NEAR(step.gates[1].value.values[0], 0.5f, 1e-6);
@@ -210,7 +211,7 @@ TEST(ClosedForm, GruResetAfterAndResetBeforeDifferWhereTheResetGateIsApplied) {
   EXPECT_NEAR(before.masked.layers[0].output.values[0], 0.5f * std::tanh(0.3f), 1e-6);
 
   // The records name what each variant multiplies: reset_before multiplies r ⊙ h_{t-1} by the last block.
-  const StepRecord& step = before.masked.layers[0].steps[1];
+  const StepRecord& step = steps_of(before.masked.layers[0])[1];
   ASSERT_EQ(step.products.size(), 3u);
   EXPECT_EQ(step.products[1].rhs_part, "[:, :2u]");
   EXPECT_EQ(step.products[2].lhs_name, "r ⊙ h_{t-1}");
@@ -219,7 +220,7 @@ TEST(ClosedForm, GruResetAfterAndResetBeforeDifferWhereTheResetGateIsApplied) {
   EXPECT_FLOAT_EQ(step.products[2].lhs.values[0], r1 * h0);
   EXPECT_FLOAT_EQ(step.products[2].result.values[0], r1 * h0 * u);
   // reset_after records the bare product h_{t-1}·recurrent_kernel and the two biases apart.
-  const StepRecord& after_step = after.masked.layers[0].steps[1];
+  const StepRecord& after_step = steps_of(after.masked.layers[0])[1];
   EXPECT_FLOAT_EQ(after_step.products[1].result.values[2], expected(true)[0] * u);
   ASSERT_EQ(after_step.biases.size(), 2u);
   EXPECT_EQ(after_step.biases[1].name, "recurrent_bias");
@@ -246,7 +247,7 @@ TEST(Walk, ZeroOutputForMaskZeroesOutputsButKeepsStates) {
   const Ran zeroed = run(running_sum(x, R"("return_sequences": true, "zero_output_for_mask": true, "return_state": true)"));
   EXPECT_EQ(zeroed.masked.layers[1].output.values, (std::vector<float>{1, 3, 0, 0}));
   EXPECT_EQ(zeroed.masked.layers[1].states.at(0).value.values, (std::vector<float>{3}));
-  EXPECT_EQ(zeroed.masked.layers[1].steps[2].output_source, OutputSource::zeros);
+  EXPECT_EQ(steps_of(zeroed.masked.layers[1])[2].output_source, OutputSource::zeros);
   const Ran last = run(running_sum(x, R"("zero_output_for_mask": true, "return_state": true)"));
   EXPECT_EQ(last.masked.layers[1].output.values, (std::vector<float>{0}));
   EXPECT_EQ(last.masked.layers[1].states.at(0).value.values, (std::vector<float>{3}));
@@ -264,8 +265,8 @@ TEST(Walk, GoBackwardsKeepsProcessingOrderAndHandsOnTheUnreversedMask) {
   Mask want(1, 4);
   want.set(0, 3, false);
   EXPECT_EQ(rnn.output_mask, want);
-  EXPECT_EQ(rnn.steps[0].t, 3u);  // k = 0 reads t = 3
-  EXPECT_TRUE(rnn.steps[0].masked);
+  EXPECT_EQ(steps_of(rnn)[0].t, 3u);  // k = 0 reads t = 3
+  EXPECT_TRUE(steps_of(rnn)[0].masked);
   EXPECT_TRUE(contains(rnn.warnings, "no longer lines up"));
   // Unmasked, the padded step is read as a 0: [0, 4, 6, 7] too, but only because x_3 = 0 and h starts at 0.
   EXPECT_EQ(r.unmasked.layers[1].output.values, (std::vector<float>{0, 4, 6, 7}));
@@ -293,8 +294,8 @@ TEST(Walk, BidirectionalMergeModesAndZerosAtPaddedPositions) {
   EXPECT_EQ(run(bidirectional_sum("mul", true)).masked.layers[1].output.values, (std::vector<float>{7, 18, 28, 0}));
   const Ran concat = run(bidirectional_sum("concat", true));
   const LayerRecord& bi = concat.masked.layers[1];
-  ASSERT_EQ(bi.sublayers.size(), 2u);
-  EXPECT_EQ(bi.sublayers[1].output.values, (std::vector<float>{0, 4, 6, 7}));  // the backward half, unflipped
+  ASSERT_EQ(halves_of(bi).size(), 2u);
+  EXPECT_EQ(halves_of(bi)[1].output.values, (std::vector<float>{0, 4, 6, 7}));  // the backward half, unflipped
   EXPECT_TRUE(bi.output_mask.has_value());
 }
 
@@ -358,9 +359,9 @@ TEST(Pooling, MaxLetsPaddingWinAndKerasWarns) {
   EXPECT_EQ(gmp.output.values, r.unmasked.layers[1].output.values);
   EXPECT_EQ(gmp.mask_action, MaskAction::dropped);
   EXPECT_TRUE(contains(gmp.warnings, "GlobalMaxPooling1D does not support masking"));
-  ASSERT_EQ(gmp.reductions.size(), 1u);
-  EXPECT_EQ(gmp.reductions[0].argmax, (std::vector<std::size_t>{2, 0}));
-  EXPECT_EQ(gmp.reductions[0].argmax_masked, (std::vector<std::uint8_t>{1, 0}));
+  ASSERT_EQ(reductions_of(gmp).size(), 1u);
+  EXPECT_EQ(reductions_of(gmp)[0].argmax, (std::vector<std::size_t>{2, 0}));
+  EXPECT_EQ(reductions_of(gmp)[0].argmax_masked, (std::vector<std::uint8_t>{1, 0}));
 }
 
 // Masking masks a step only when every feature equals mask_value: [0, 1] is kept as it is, [0, 0]

@@ -20,6 +20,7 @@
 
 #include <unistd.h>
 
+#include "record_access.h"
 #include "engine/engine.h"
 #include "render/json_writer.h"
 #include "render/render.h"
@@ -201,20 +202,20 @@ class ReadBack {
     check(j.at("warnings") == Ordered(r.warnings) && j.at("notes") == Ordered(r.notes), where, "warnings or notes differ");
     check(j.at("detail") == detail_name(r.detail), where, "detail differs");
     const Ordered& steps = j.at("steps");
-    check(steps.size() == r.steps.size(), where, "step count differs");
-    for (std::size_t i = 0; i < std::min(steps.size(), r.steps.size()); ++i)
-      step(steps[i], r.steps[i], r.detail, where + "/steps/" + std::to_string(i));
+    check(steps.size() == steps_of(r).size(), where, "step count differs");
+    for (std::size_t i = 0; i < std::min(steps.size(), steps_of(r).size()); ++i)
+      step(steps[i], steps_of(r)[i], r.detail, where + "/steps/" + std::to_string(i));
     const Ordered& lookups = j.at("lookups");
-    check(lookups.size() == r.lookups.size(), where, "lookup count differs");
-    for (std::size_t i = 0; i < std::min(lookups.size(), r.lookups.size()); ++i) {
-      const LookupRecord& l = r.lookups[i];
+    check(lookups.size() == lookups_of(r).size(), where, "lookup count differs");
+    for (std::size_t i = 0; i < std::min(lookups.size(), lookups_of(r).size()); ++i) {
+      const LookupRecord& l = lookups_of(r)[i];
       check(lookups[i] == Ordered{{"batch", l.batch}, {"t", l.t}, {"token", l.token}, {"masked", l.masked}},
             where + "/lookups/" + std::to_string(i), "lookup differs: " + lookups[i].dump());
     }
     const Ordered& reductions = j.at("reductions");
-    check(reductions.size() == r.reductions.size(), where, "reduction count differs");
-    for (std::size_t i = 0; i < std::min(reductions.size(), r.reductions.size()); ++i) {
-      const ReductionRecord& red = r.reductions[i];
+    check(reductions.size() == reductions_of(r).size(), where, "reduction count differs");
+    for (std::size_t i = 0; i < std::min(reductions.size(), reductions_of(r).size()); ++i) {
+      const ReductionRecord& red = reductions_of(r)[i];
       const Ordered& got = reductions[i];
       const std::string at = where + "/reductions/" + std::to_string(i);
       check(got.at("batch") == red.batch && got.at("non_finite") == red.non_finite, at, "batch or non_finite differ");
@@ -232,9 +233,9 @@ class ReadBack {
             at, "argmax_masked differs");
     }
     const Ordered& sublayers = j.at("sublayers");
-    check(sublayers.size() == r.sublayers.size(), where, "sublayer count differs");
-    for (std::size_t i = 0; i < std::min(sublayers.size(), r.sublayers.size()); ++i)
-      layer(sublayers[i], r.sublayers[i], where + "/sublayers/" + std::to_string(i));
+    check(sublayers.size() == halves_of(r).size(), where, "sublayer count differs");
+    for (std::size_t i = 0; i < std::min(sublayers.size(), halves_of(r).size()); ++i)
+      layer(sublayers[i], halves_of(r)[i], where + "/sublayers/" + std::to_string(i));
     check(j.at("output_has_non_finite") == r.output_has_non_finite, where, "output_has_non_finite differs");
     non_finite_summary(j.at("non_finite"), non_finite_before, where);
   }

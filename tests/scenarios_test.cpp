@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "record_access.h"
 #include "engine/engine.h"
 #include "scenario/scenario.h"
 #include "test_names.h"
@@ -76,7 +77,7 @@ Row at(const LayerRecord& layer, std::size_t b, std::size_t t) { return row(laye
 // The step record of sequence b at processing position k.
 const StepRecord& step(const LayerRecord& layer, std::size_t b, std::size_t k) {
   const std::size_t T = layer.input_shape.at(1);
-  return layer.steps.at(b * T + k);
+  return steps_of(layer).at(b * T + k);
 }
 
 std::vector<Row> kept_states(const StepRecord& s) {
@@ -361,11 +362,11 @@ TEST(Scenario08Bidirectional, PaddedPositionsAreZeroInBothHalves) {
       EXPECT_FALSE(all_zero(at(plain, b, t)));
     }
   // The backward half starts at the last real token from a zero state.
-  const LayerRecord& backward = bi.sublayers.at(1);
+  const LayerRecord& backward = halves_of(bi).at(1);
   const StepRecord& first_real = step(backward, 0, 2);
   EXPECT_EQ(first_real.t, 2u);
   for (const auto& state : first_real.prev_states) EXPECT_TRUE(all_zero(state.value.values)) << state.name;
-  const StepRecord& first_real_plain = step(plain.sublayers.at(1), 0, 2);
+  const StepRecord& first_real_plain = step(halves_of(plain).at(1), 0, 2);
   EXPECT_FALSE(all_zero(first_real_plain.prev_states.at(0).value.values));
 }
 
@@ -391,7 +392,7 @@ TEST(Scenario09Pooling, AverageRespectsTheMaskMaxDoesNot) {
   EXPECT_EQ(gmp.output.values, max.unmasked("global_max_pooling1d").output.values);
   for (std::size_t b = 0; b < 2; ++b) {
     EXPECT_EQ(gmp.output.row(b)[0], 0.048f) << "the padding row wins feature 0";
-    EXPECT_TRUE(gmp.reductions.at(b).argmax_masked.at(0));
+    EXPECT_TRUE(reductions_of(gmp).at(b).argmax_masked.at(0));
   }
   EXPECT_EQ(gmp.output.row(0)[1], 0.037f) << "a valid row wins feature 1";
 }
@@ -496,7 +497,7 @@ TEST(Scenario14LstmAloneAndInBidirectional, RepeatsAloneZerosInside) {
   const Case wrapped("14b-lstm-in-bidirectional.json");
   const LayerRecord& lstm = alone.masked("lstm");
   const LayerRecord& bi = wrapped.masked("bidirectional");
-  const LayerRecord& forward = bi.sublayers.at(0);
+  const LayerRecord& forward = halves_of(bi).at(0);
   ASSERT_EQ(forward.weights.size(), lstm.weights.size());
   for (std::size_t i = 0; i < lstm.weights.size(); ++i)
     EXPECT_EQ(forward.weights[i].value.values, lstm.weights[i].value.values) << "the same LSTM";

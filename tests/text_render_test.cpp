@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "record_access.h"
 #include "cli_run.h"
 #include "engine/engine.h"
 #include "scenario/scenario.h"
@@ -162,7 +163,7 @@ TEST(TextRun, AMaskedLstmStepIsComputedDiscardedAndCarriedOver) {
   const LayerRecord& lstm = trace.masked.layers[1];
   const auto r = run_cli({"run", kLstm, "--mode", "masked"});
   ASSERT_EQ(r.status, 0) << r.err;
-  for (const StepRecord& step : lstm.steps) {
+  for (const StepRecord& step : steps_of(lstm)) {
     const std::string box = step_box(r.out, step.batch, step.t);
     ASSERT_FALSE(box.empty()) << "no box for t=" << step.t;
     // The candidate the cell computed is printed, at masked steps too.
@@ -172,7 +173,7 @@ TEST(TextRun, AMaskedLstmStepIsComputedDiscardedAndCarriedOver) {
       EXPECT_NE(box.find("discarded"), std::string::npos) << box;
       EXPECT_NE(box.find(fmt::format("carried over from t={}", step.t - 1)), std::string::npos) << box;
       // The kept h is the previous step's kept h, and the box prints it.
-      const StepRecord& before = lstm.steps[step.k - 1];
+      const StepRecord& before = steps_of(lstm)[step.k - 1];
       EXPECT_EQ(step.kept_states[0].value.values, before.kept_states[0].value.values);
       EXPECT_NE(box.find(fixed(before.kept_states[0].value.values[0])), std::string::npos);
     } else {

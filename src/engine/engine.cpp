@@ -1,14 +1,11 @@
-// The Sequential walk, with Keras 3's Layer.__call__ mask handling (keras/src/layers/layer.py):
-//   - a layer receives the mask of its input;
-//   - a layer that supports masking hands on the mask it computes;
-//   - a layer that does not support masking is given none, and if one arrived Keras warns and the mask
-//     is gone for everything after it.
+// The Sequential walk, with Keras 3's Layer.__call__ mask handling as engine/mask_plan.h states it.
 #include "engine/engine.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
 
+#include "engine/mask_plan.h"
 #include "loss/loss.h"
 
 namespace maskviz {
@@ -30,38 +27,28 @@ RunRecord run_model(const Scenario& scenario, RunMode mode, Detail detail) {
   Tensor x = scenario.input;           // [B, T] tokens or [B, T, F] values
   OptMask mask;                        // [B, T], true = keep
   std::optional<Tensor> keras_logits;  // the input of a final sigmoid/softmax, for the crossentropy losses
+  const std::vector<MaskAction> plan = plan_masks(scenario.layers, mode);
 
-  for (const auto& layer : scenario.layers) {
-    LayerRecord record;
-    record.name = layer->name();
-    record.type = layer->type();
-    record.config = layer->config();
-    record.input_shape = layer->input_shape();
-    record.output_shape = layer->output_shape();
-    record.input_mask = mask;
-    record.detail = detail;
-    record.weights = layer->weights();
-
+  for (std::size_t i = 0; i < scenario.layers.size(); ++i) {
+    const Layer& layer = *scenario.layers[i];
+    LayerRecord record = open_record(layer, mask, plan[i], detail);
     const OptMask no_mask;
-    const bool drops = !layer->supports_masking() && mask.has_value();
-    const ForwardArgs args{x, layer->supports_masking() ? mask : no_mask,
-                           keras_logits ? &*keras_logits : nullptr, mode, detail};
+    const ForwardArgs args{x, layer.supports_masking() ? mask : no_mask, keras_logits ? &*keras_logits : nullptr,
+                           mode, detail};
     ForwardResult result;
-    layer->forward(args, result, record);
-    if (drops) {
-      record.mask_action = MaskAction::dropped;
-      record.warnings.insert(record.warnings.begin(), keras_drop_warning(*layer));
+    layer.forward(args, result, record);
+    if (record.mask_action == MaskAction::dropped) {
+      record.warnings.insert(record.warnings.begin(), keras_drop_warning(layer));
       record.notes.push_back("from here on there is no mask: every later layer and the loss treat padded steps "
                              "as real data, so the masked and unmasked runs agree from here.");
-      result.mask.reset();
     }
     record.output_has_non_finite = std::any_of(result.output.values.begin(), result.output.values.end(),
                                                [](float v) { return !std::isfinite(v); });
     record.output = result.output;
-    record.output_mask = result.mask;
+    record.output_mask = mask_after(record.mask_action, mask, std::move(result.mask));
     record.states = result.states;
     x = std::move(result.output);
-    mask = std::move(result.mask);
+    mask = record.output_mask;
     keras_logits = std::move(result.keras_logits);
     run.layers.push_back(std::move(record));
   }

@@ -8,6 +8,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/tensor.h"
@@ -52,7 +54,8 @@ struct Product {
   Tensor lhs;             // [D] or [H]
   std::string rhs_name;   // the weight's Keras name, e.g. "kernel"
   std::string rhs_part;   // which columns, when only a slice is used ("[:, 2u:]"), else empty
-  Tensor result;          // [G*H]
+  Tensor result;          // [G*H], or the slice's columns
+  std::size_t column = 0; // where `result` starts among the layer's G*H pre-activation columns
 };
 
 // Where the output kept at a step came from.
@@ -101,6 +104,74 @@ struct ReductionRecord {
   bool non_finite = false;             // 0/0 for a fully masked sequence: NaN, as in Keras
 };
 
+// The equations a layer's numbers follow, in display form (Unicode: renderers spell it in ASCII on
+// request), written by the layer that computes them so that no renderer repeats them.
+struct Equations {
+  std::vector<std::string> lines;  // shown once per layer, above its weights
+  // How each new state is computed, in the order the cell computes them ("c" before "h" in an LSTM).
+  std::vector<std::pair<std::string, std::string>> states;
+  // True when the pre-activation is the plain sum of the products and the bias in every column, so a
+  // step table may write "+" and "=" between its rows (not so for GRU, whose candidate mixes in r).
+  bool additive = false;
+};
+
+// ---- The payload: what a layer's record holds beyond its output, one alternative per kind. ----------
+// Each kind carries its own labels. A renderer std::visit()s the payload, so adding a kind here makes
+// the compiler list every renderer that must learn it; a new layer of an existing kind touches none.
+
+// A layer whose record is its output alone (Flatten, Activation, Dropout, Masking).
+struct OutputOnly {};
+
+// Embedding: one lookup per (sequence, step); the output row is the looked-up row of the table.
+struct Lookups {
+  std::vector<LookupRecord> lookups;  // Detail::steps and full
+};
+
+// A recurrent layer (SimpleRNN, LSTM, GRU, each half of a Bidirectional): one entry per (sequence, step).
+struct RecurrentSteps {
+  std::vector<std::string> gate_names;       // column blocks of the pre-activations, in Keras' order: i, f, c~, o
+  std::vector<std::string> state_names;      // "h" or "h", "c"
+  std::size_t units = 0;                     // H
+  Equations equations;
+  std::vector<std::string> bias_row_labels;  // a 2-D bias's rows by symbol (GRU reset_after: b_x, b_h)
+  bool go_backwards = false;                 // steps are in processing order, k != t
+  bool return_sequences = false;             // the output holds one row per processed step
+  bool zero_output_for_mask = false;         // a masked step's output is 0 rather than carried over
+  std::vector<StepRecord> steps;             // ordered by batch, then processing order; Detail::steps and full
+};
+
+// A layer applied row by row (Dense): one entry per (sequence, step), or per sample without a time axis.
+struct Rows {
+  Equations equations;
+  std::string activation;  // the activation's Keras name ("linear": y is z)
+  std::vector<StepRecord> rows;  // Detail::full only: input, the product, biases, z and the output
+};
+
+// Global pooling over time: one entry per sequence.
+struct Reductions {
+  enum class Kind { average, max };
+  Kind kind = Kind::average;
+  std::vector<ReductionRecord> reductions;  // Detail::steps and full
+};
+
+struct LayerRecord;
+
+// Bidirectional: two recurrent halves, then their merge.
+struct Halves {
+  std::string merge_mode;           // concat, sum, ave, mul
+  bool return_sequences = false;    // the backward half is flipped back into input time order
+  std::vector<LayerRecord> halves;  // forward, backward
+};
+
+using LayerPayload = std::variant<OutputOnly, Lookups, RecurrentSteps, Rows, Reductions, Halves>;
+
+// What a layer does with a mask, in words the layer states once (renderers never guess it from the type).
+struct MaskUse {
+  std::string creates;         // how a created mask is decided: "a step is masked where its token is 0"
+  std::string reads;           // what reading it means here: "the mean is over the valid steps only"
+  std::string changes_values;  // a creator that also changes the values: "sets the masked steps to 0 (...)"
+};
+
 struct LayerRecord {
   std::string name;
   std::string type;
@@ -108,17 +179,19 @@ struct LayerRecord {
   Shape input_shape, output_shape;
   OptMask input_mask, output_mask;
   MaskAction mask_action = MaskAction::none;
+  MaskUse mask_use;
   Tensor output;
   std::vector<NamedTensor> states;       // return_state: the final states
   std::vector<Weight> weights;
   std::vector<std::string> warnings;     // what Keras warns, and what maskviz warns about Keras
   std::vector<std::string> notes;        // plain words at the points where learners go wrong
   Detail detail = Detail::outputs;
-  std::vector<StepRecord> steps;         // ordered by batch, then processing order
-  std::vector<LookupRecord> lookups;
-  std::vector<ReductionRecord> reductions;
-  std::vector<LayerRecord> sublayers;    // Bidirectional: forward, backward
+  LayerPayload payload;
   bool output_has_non_finite = false;
+
+  // The payload as kind K, or nullptr when it holds another kind.
+  template <class K> const K* as() const { return std::get_if<K>(&payload); }
+  template <class K> K* as() { return std::get_if<K>(&payload); }
 };
 
 // One term of the loss: one sequence step (or one sample, without a time axis).

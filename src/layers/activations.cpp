@@ -22,6 +22,10 @@ const char* activation_name(Activation activation) {
   return activation_names().at(static_cast<std::size_t>(activation)).c_str();
 }
 
+const char* activation_symbol(Activation activation) {
+  return activation == Activation::sigmoid ? "σ" : activation_name(activation);
+}
+
 namespace {
 
 float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }

@@ -11,6 +11,8 @@ enum class Activation { linear, relu, tanh, sigmoid, softmax, hard_sigmoid, elu,
 const std::vector<std::string>& activation_names();
 Activation activation_from_name(const std::string& name);  // name must be one of activation_names()
 const char* activation_name(Activation activation);
+// How an activation is written in an equation: "σ" for sigmoid, else its Keras name.
+const char* activation_symbol(Activation activation);
 
 // In place over `rows` vectors of length `n`, contiguous.
 void apply_activation(Activation activation, float* values, std::size_t rows, std::size_t n);

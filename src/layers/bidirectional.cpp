@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "engine/mask_plan.h"
 #include "layers/rnn.h"
 
 namespace maskviz {
@@ -51,7 +52,8 @@ class BidirectionalLayer final : public Layer {
 
   bool supports_masking() const override { return true; }
   bool returns_state() const override { return forward_->returns_state(); }
-  MaskAction planned_mask_action(bool arrives) const override { return forward_->planned_mask_action(arrives); }
+  MaskAction mask_action(bool arrives, RunMode mode) const override { return forward_->mask_action(arrives, mode); }
+  MaskUse mask_use() const override { return forward_->mask_use(); }
   Json config() const override {
     Json inner = forward_->config();
     inner["type"] = inner_type_;
@@ -96,32 +98,18 @@ class BidirectionalLayer final : public Layer {
   }
 
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override {
-    ForwardResult fwd, bwd;
-    LayerRecord fwd_record, bwd_record;
-    for (auto [layer, out, rec] : {std::tuple{forward_.get(), &fwd, &fwd_record}, std::tuple{backward_.get(), &bwd, &bwd_record}}) {
-      rec->name = layer->name();
-      rec->type = layer->type();
-      rec->config = layer->config();
-      rec->input_shape = layer->input_shape();
-      rec->output_shape = layer->output_shape();
-      rec->input_mask = args.mask;
-      rec->detail = args.detail;
-      for (const auto& w : layer->weights()) rec->weights.push_back(w);
-      layer->forward(args, *out, *rec);
-      rec->output = out->output;
-      rec->output_mask = out->mask;
-      rec->states = out->states;
-    }
     const RnnConfig& config = forward_->rnn_config();
+    Halves& halves = record.payload.emplace<Halves>();
+    halves.merge_mode = merge_mode_;
+    halves.return_sequences = config.return_sequences;
+    ForwardResult fwd, bwd;
+    run_half(*forward_, args, fwd, halves);   // (1)
+    run_half(*backward_, args, bwd, halves);
     Tensor& y_b = bwd.output;
     if (config.return_sequences) flip_time(y_b);  // (2)
     result.output = merge(fwd.output, y_b);         // (3)
-    if (args.mask && config.return_sequences) result.mask = args.mask;
     for (auto& s : fwd.states) result.states.push_back({"forward_" + s.name, std::move(s.value)});
     for (auto& s : bwd.states) result.states.push_back({"backward_" + s.name, std::move(s.value)});
-    record.mask_action = planned_mask_action(args.mask.has_value());
-    record.sublayers.push_back(std::move(fwd_record));
-    record.sublayers.push_back(std::move(bwd_record));
     if (args.mask && config.return_sequences)
       record.notes.push_back("Bidirectional sets zero_output_for_mask=return_sequences on both directions: padded "
                              "positions are 0 in both halves, where a lone RNN would repeat its previous output "
@@ -131,6 +119,17 @@ class BidirectionalLayer final : public Layer {
   }
 
  private:
+  // One half as the engine runs a layer: its own record, with the same mask as the Bidirectional.
+  static void run_half(const RnnLayer& half, const ForwardArgs& args, ForwardResult& out, Halves& halves) {
+    const MaskAction action = half.mask_action(args.mask.has_value(), args.mode);
+    LayerRecord rec = open_record(half, args.mask, action, args.detail);
+    half.forward(args, out, rec);
+    rec.output = out.output;
+    rec.output_mask = mask_after(action, args.mask, std::move(out.mask));
+    rec.states = out.states;
+    halves.halves.push_back(std::move(rec));
+  }
+
   static void load_half(RnnLayer& half, const Json& list, std::size_t first, std::size_t count,
                         const std::string& pointer, std::uint64_t seed, std::size_t layer_index) {
     Json slice = Json::array();

@@ -4,6 +4,8 @@
 //   (3) y = activation(z)
 // Dense supports masking but never reads the mask: padded steps are computed like any other, and the
 // mask is handed on unchanged for a later consumer (an RNN, average pooling, the loss).
+#include <fmt/format.h>
+
 #include "core/eigen.h"
 #include "layers/activations.h"
 #include "layers/layer.h"
@@ -24,9 +26,6 @@ class DenseLayer final : public Layer {
     output_shape_.back() = units_;
   }
   bool supports_masking() const override { return true; }
-  MaskAction planned_mask_action(bool arrives) const override {
-    return arrives ? MaskAction::passed_on : MaskAction::none;
-  }
   Json config() const override {
     return {{"units", units_}, {"activation", activation_name(activation_)}, {"use_bias", use_bias_}};
   }
@@ -42,7 +41,6 @@ class DenseLayer final : public Layer {
   }
 
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override {
-    const auto D = static_cast<Eigen::Index>(input_shape_.back());
     const auto H = static_cast<Eigen::Index>(units_);
     const ConstMatMap x = as_matrix(args.input);      // [rows, D]
     const ConstMatMap kernel = as_matrix(weight("kernel"));  // [D, H]
@@ -58,30 +56,47 @@ class DenseLayer final : public Layer {
     if (keeps_keras_logits(activation_))
       result.keras_logits = Tensor(output_shape_, std::vector<float>(pre_activation.data(),
                                                                      pre_activation.data() + pre_activation.size()));
-    result.mask = args.mask;
-    record.mask_action = args.mask ? MaskAction::passed_on : MaskAction::none;
+    Rows& rows = record.payload.emplace<Rows>(describe());
     if (args.mask)
       record.notes.push_back("Dense computes every step, padded or not, and hands the mask on unchanged: "
                              "passing a mask on is not using it.");
     if (args.detail != Detail::full) return;
 
-    // One record per row: per (batch, step) for a sequence, per sample otherwise.
+    record_rows(args, x, product, pre_activation, result.output, rows);
+  }
+
+ private:
+  // The payload's labels: the equation and the activation.
+  Rows describe() const {
+    Rows rows;
+    const char* act = activation_symbol(activation_);
+    const std::string linear = fmt::format("x · W{}", use_bias_ ? " + b" : "");
+    rows.equations.lines = {activation_ == Activation::linear ? fmt::format("y = {}", linear)
+                                                              : fmt::format("y = {}({})", act, linear)};
+    rows.equations.additive = true;
+    rows.activation = activation_name(activation_);
+    return rows;
+  }
+
+  // One record per row: per (batch, step) for a sequence, per sample otherwise.
+  void record_rows(const ForwardArgs& args, const ConstMatMap& x, const Mat& product, const Mat& pre_activation,
+                   const Tensor& output, Rows& rows) const {
+    const auto D = static_cast<std::size_t>(x.cols());
     const std::size_t T = input_shape_.size() == 3 ? input_shape_[1] : 1;
     for (Eigen::Index r = 0; r < x.rows(); ++r) {
       StepRecord step;
       step.batch = static_cast<std::size_t>(r) / T;
       step.t = step.k = static_cast<std::size_t>(r) % T;
       step.masked = args.mask && input_shape_.size() == 3 && !args.mask->at(step.batch, step.t);
-      step.input = row_tensor(x.row(r).data(), static_cast<std::size_t>(D));
+      step.input = row_tensor(x.row(r).data(), D);
       step.products.push_back({"x", step.input, "kernel", "", row_tensor(product.row(r).data(), units_)});
       if (use_bias_) step.biases.push_back({"bias", weight("bias")});
       step.pre_activations.push_back({"z", row_tensor(pre_activation.row(r).data(), units_)});
-      step.output = row_tensor(result.output.row(static_cast<std::size_t>(r)), units_);
-      record.steps.push_back(std::move(step));
+      step.output = row_tensor(output.row(static_cast<std::size_t>(r)), units_);
+      rows.rows.push_back(std::move(step));
     }
   }
 
- private:
   std::size_t units_ = 0;
   Activation activation_ = Activation::linear;
   bool use_bias_ = true;

@@ -18,11 +18,8 @@ class ActivationLayer final : public Layer {
     output_shape_ = input_shape_;
   }
   bool supports_masking() const override { return true; }
-  MaskAction planned_mask_action(bool arrives) const override {
-    return arrives ? MaskAction::passed_on : MaskAction::none;
-  }
   Json config() const override { return {{"activation", activation_name(activation_)}}; }
-  void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override {
+  void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord&) const override {
     result.output = args.input;
     // keras.activations.sigmoid and softmax keep their input as `_keras_logits` on the output; linear
     // returns its input itself, so the logits behind that input survive
@@ -33,8 +30,6 @@ class ActivationLayer final : public Layer {
       result.keras_logits = *args.input_keras_logits;
     apply_activation(activation_, result.output.data(), result.output.size() / result.output.row_length(),
                      result.output.row_length());
-    result.mask = args.mask;
-    record.mask_action = args.mask ? MaskAction::passed_on : MaskAction::none;
   }
 
  private:
@@ -50,16 +45,11 @@ class DropoutLayer final : public Layer {
     output_shape_ = input_shape_;
   }
   bool supports_masking() const override { return true; }
-  MaskAction planned_mask_action(bool arrives) const override {
-    return arrives ? MaskAction::passed_on : MaskAction::none;
-  }
   Json config() const override { return {{"rate", rate_}}; }
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override {
     // Inference: Dropout returns its input as it is (the same tensor, so a sigmoid's logits survive).
     result.output = args.input;
     if (args.input_keras_logits != nullptr) result.keras_logits = *args.input_keras_logits;
-    result.mask = args.mask;
-    record.mask_action = args.mask ? MaskAction::passed_on : MaskAction::none;
     record.notes.push_back("Dropout is the identity at inference (evaluate, predict): it zeroes nothing here. "
                            "Masking is not dropout: it never zeroes weights, it replaces a padded step's result.");
   }
@@ -80,9 +70,6 @@ class FlattenLayer final : public Layer {
     output_shape_ = {input_shape_[0], element_count(input_shape_) / input_shape_[0]};
   }
   bool supports_masking() const override { return false; }
-  MaskAction planned_mask_action(bool arrives) const override {
-    return arrives ? MaskAction::dropped : MaskAction::none;
-  }
   Json config() const override { return Json::object(); }
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord&) const override {
     result.output = Tensor(output_shape_, args.input.values);

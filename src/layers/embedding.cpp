@@ -23,8 +23,9 @@ Json EmbeddingLayer::config() const {
   return {{"input_dim", input_dim_}, {"output_dim", output_dim_}, {"mask_zero", mask_zero_}};
 }
 
-MaskAction EmbeddingLayer::planned_mask_action(bool) const {
-  return mask_zero_ ? MaskAction::created : MaskAction::none;
+MaskAction EmbeddingLayer::mask_action(bool, RunMode mode) const {
+  if (!mask_zero_) return MaskAction::none;
+  return mode == RunMode::masked ? MaskAction::created : MaskAction::switched_off;
 }
 
 std::vector<WeightSpec> EmbeddingLayer::weight_specs() const {
@@ -42,22 +43,20 @@ void EmbeddingLayer::forward(const ForwardArgs& args, ForwardResult& result, Lay
   result.output = Tensor(output_shape_);        // [B, T, F]
   const bool makes_mask = mask_zero_ && args.mode == RunMode::masked;
   if (makes_mask) result.mask = Mask(B, T);
+  Lookups& lookups = record.payload.emplace<Lookups>();
   for (std::size_t b = 0; b < B; ++b) {
     for (std::size_t t = 0; t < T; ++t) {
       const auto token = static_cast<std::size_t>(tokens.values[b * T + t]);
       std::copy_n(table.row(token), F, result.output.row(b * T + t));
       if (makes_mask) result.mask->set(b, t, token != 0);
       if (args.detail != Detail::outputs)
-        record.lookups.push_back({b, t, static_cast<long long>(token), makes_mask && token == 0});
+        lookups.lookups.push_back({b, t, static_cast<long long>(token), makes_mask && token == 0});
     }
   }
-  record.mask_action = makes_mask ? MaskAction::created
-                       : mask_zero_ ? MaskAction::switched_off
-                                    : MaskAction::none;
   if (mask_zero_)
     record.notes.push_back("token 0 still looks up row 0 of the embeddings: a real, trainable vector, not zeros. "
                            "mask_zero changes no value and no weight; it only attaches the mask token != 0.");
-  if (record.mask_action == MaskAction::switched_off)
+  if (mask_zero_ && !makes_mask)
     record.notes.push_back("unmasked run: mask_zero is switched off, so no mask leaves this layer.");
 }
 

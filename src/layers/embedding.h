@@ -8,7 +8,8 @@ class EmbeddingLayer final : public Layer {
  public:
   explicit EmbeddingLayer(LayerSite& site);
   bool supports_masking() const override { return mask_zero_; }
-  MaskAction planned_mask_action(bool arrives) const override;
+  MaskAction mask_action(bool arrives, RunMode mode) const override;
+  MaskUse mask_use() const override { return {"a step is masked where its token is 0", "", ""}; }
   Json config() const override;
   std::vector<WeightSpec> weight_specs() const override;
   std::size_t record_floats(Detail detail) const override;

@@ -10,6 +10,8 @@
 //   (3') z = σ(x_z + h_z)   r = σ(x_r + h_r)   h~ = φ(x_h + (r ⊙ h_{t-1}) · recurrent_kernel[:, 2H:])
 // Both:
 //   (4) h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h~                           output = h_t; states [h]
+#include <fmt/format.h>
+
 #include "layers/rnn.h"
 
 namespace maskviz {
@@ -22,6 +24,30 @@ class GruCell final : public RnnCell {
   std::size_t gate_count() const override { return 3; }
   std::vector<std::string> state_names() const override { return {"h"}; }
   std::vector<std::string> gate_names() const override { return {"z", "r", "h~"}; }
+  Equations equations() const override {
+    const char* act = activation_symbol(config_.activation);
+    const char* rec = activation_symbol(config_.recurrent_activation);
+    const bool bias = config_.use_bias;
+    const std::string h_state = "z ⊙ h_{t-1} + (1 - z) ⊙ h~";
+    Equations eq;
+    if (config_.reset_after) {
+      eq.lines = {fmt::format("[x_z, x_r, x_h] = x_t · W{}", bias ? " + b_x      (b_x = bias[0])" : ""),
+                  fmt::format("[h_z, h_r, h_h] = h_{{t-1}} · U{}", bias ? " + b_h      (b_h = bias[1])" : ""),
+                  fmt::format("z = {0}(x_z + h_z)   r = {0}(x_r + h_r)   h~ = {1}(x_h + r ⊙ h_h)", rec, act),
+                  fmt::format("h = {}      output = h", h_state)};
+    } else {
+      eq.lines = {fmt::format("[x_z, x_r, x_h] = x_t · W{}", bias ? " + b" : ""), "[h_z, h_r] = h_{t-1} · U[:, :2u]",
+                  fmt::format("z = {0}(x_z + h_z)   r = {0}(x_r + h_r)   h~ = {1}(x_h + (r ⊙ h_{{t-1}}) · U[:, 2u:])",
+                              rec, act),
+                  fmt::format("h = {}      output = h", h_state)};
+    }
+    eq.states = {{"h", h_state}};
+    return eq;
+  }
+  std::vector<std::string> bias_row_labels() const override {
+    if (config_.reset_after && config_.use_bias) return {"b_x", "b_h"};
+    return {};
+  }
   Shape bias_shape() const override {
     return config_.reset_after ? Shape{2, 3 * config_.units} : Shape{3 * config_.units};
   }
@@ -104,7 +130,7 @@ class GruCell final : public RnnCell {
       r.products.push_back({"h_{t-1}", row_block(states[0], b, 0, H), "recurrent_kernel", "[:, :2u]",
                             row_block(s.recurrent, b, 0, 2 * H)});
       r.products.push_back({"r ⊙ h_{t-1}", row_block(s.reset_input, b, 0, H), "recurrent_kernel", "[:, 2u:]",
-                            row_block(s.reset_product, b, 0, H)});
+                            row_block(s.reset_product, b, 0, H), 2 * config_.units});
       if (w.bias != nullptr) r.biases.push_back({"bias", *w.bias});
     }
     const auto names = gate_names();

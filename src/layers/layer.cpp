@@ -67,6 +67,11 @@ const Tensor& Layer::weight(std::string_view name) const {
   throw std::logic_error(fmt::format("layer {} has no weight {}", name_, name));
 }
 
+MaskAction Layer::mask_action(bool arrives, RunMode) const {
+  if (!arrives) return MaskAction::none;
+  return supports_masking() ? MaskAction::passed_on : MaskAction::dropped;
+}
+
 std::size_t Layer::record_floats(Detail) const { return element_count(output_shape_); }
 
 std::size_t Layer::weight_floats() const {

@@ -44,7 +44,7 @@ struct ForwardArgs {
 
 struct ForwardResult {
   Tensor output;
-  OptMask mask;                           // the mask this layer hands on
+  OptMask mask;                           // the mask a layer whose action is `created` makes; else unused
   std::optional<Tensor> keras_logits;     // see losses: Keras' TF backend reads these
   std::vector<NamedTensor> states;        // return_state
 };
@@ -64,8 +64,13 @@ class Layer {
 
   // Keras' `supports_masking`: when false, a mask that arrives is dropped with a warning.
   virtual bool supports_masking() const = 0;
-  // What the masked run will do with a mask (for `validate`); `arrives` says whether one comes in.
-  virtual MaskAction planned_mask_action(bool arrives) const = 0;
+  // Keras' compute_mask, stated once as an action; `arrives` says whether a mask comes in. The engine
+  // applies it (engine/mask_plan.h): it hands the incoming mask on for passed_on and consumed_passed_on,
+  // the layer's own for created, and none otherwise. The default is Keras' Layer: a layer that supports
+  // masking passes the mask on unread, one that does not drops it.
+  virtual MaskAction mask_action(bool arrives, RunMode mode) const;
+  // What creating or reading the mask means here, in words (for the record's mask_use).
+  virtual MaskUse mask_use() const { return {}; }
   // The resolved config, with Keras' defaults filled in.
   virtual Json config() const = 0;
   // A layer that returns states cannot be followed by another in a Sequential stack.

@@ -5,6 +5,8 @@
 //   (3) c_t = f ⊙ c_{t-1} + i ⊙ c~
 //   (4) h_t = o ⊙ φ(c_t)                                            output = h_t; states [h, c]
 // Default bias: zeros with the forget block at one (unit_forget_bias, after Jozefowicz et al. 2015).
+#include <fmt/format.h>
+
 #include "layers/rnn.h"
 
 namespace maskviz {
@@ -17,6 +19,18 @@ class LstmCell final : public RnnCell {
   std::size_t gate_count() const override { return 4; }
   std::vector<std::string> state_names() const override { return {"h", "c"}; }
   std::vector<std::string> gate_names() const override { return {"i", "f", "c~", "o"}; }
+  Equations equations() const override {
+    const char* act = activation_symbol(config_.activation);
+    const char* rec = activation_symbol(config_.recurrent_activation);
+    const char* plus_b = config_.use_bias ? " + b" : "";
+    Equations eq;
+    eq.additive = true;
+    eq.lines = {fmt::format("z = x_t · W + h_{{t-1}} · U{}      gate blocks i, f, c~, o", plus_b),
+                fmt::format("i = {0}(z_i)   f = {0}(z_f)   c~ = {1}(z_c~)   o = {0}(z_o)", rec, act),
+                "c = f ⊙ c_{t-1} + i ⊙ c~", fmt::format("h = o ⊙ {}(c)      output = h", act)};
+    eq.states = {{"c", "f ⊙ c_{t-1} + i ⊙ c~"}, {"h", fmt::format("o ⊙ {}(c)", act)}};
+    return eq;
+  }
   Initializer bias_initializer() const override {
     return config_.unit_forget_bias ? Initializer::lstm_bias(config_.units) : Initializer::zeros();
   }

@@ -3,6 +3,8 @@
 // features, call is where(mask, x, 0) since Keras 3.15.0). One differing feature keeps the whole step.
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "layers/layer.h"
 
 namespace maskviz {
@@ -17,14 +19,20 @@ class MaskingLayer final : public Layer {
     output_shape_ = input_shape_;
   }
   bool supports_masking() const override { return true; }
-  MaskAction planned_mask_action(bool) const override { return MaskAction::created; }
+  MaskAction mask_action(bool, RunMode mode) const override {
+    return mode == RunMode::masked ? MaskAction::created : MaskAction::switched_off;
+  }
+  MaskUse mask_use() const override {
+    const std::string value = mask_value_text();
+    return {fmt::format("a step is masked where every feature is {}", value), "",
+            fmt::format("sets the masked steps to 0 (they held {})", value)};
+  }
   Json config() const override { return {{"mask_value", mask_value_}}; }
 
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override {
     const std::size_t B = input_shape_[0], T = input_shape_[1], F = input_shape_[2];
     result.output = args.input;  // [B, T, F]
     if (args.mode == RunMode::unmasked) {
-      record.mask_action = MaskAction::switched_off;
       record.notes.push_back("unmasked run: Masking passes the values through unchanged and makes no mask.");
       return;
     }
@@ -41,7 +49,6 @@ class MaskingLayer final : public Layer {
         if (!keep) std::fill_n(result.output.row(b * T + t), F, 0.0f);
       }
     }
-    record.mask_action = MaskAction::created;
     record.notes.push_back("a step is masked only when every feature equals mask_value; masked steps become 0.");
     if (partial_step_seen)
       record.notes.push_back("some kept steps have features equal to mask_value: one differing feature is enough "
@@ -49,6 +56,13 @@ class MaskingLayer final : public Layer {
   }
 
  private:
+  // mask_value as the config shows it: a whole number without decimals.
+  std::string mask_value_text() const {
+    if (std::isfinite(mask_value_) && mask_value_ == std::nearbyint(mask_value_) && std::fabs(mask_value_) < 1e15f)
+      return fmt::format("{}", static_cast<long long>(mask_value_));
+    return fmt::format("{:.4f}", mask_value_);
+  }
+
   float mask_value_ = 0;
 };
 

@@ -32,12 +32,14 @@ class GlobalAveragePooling1D final : public GlobalPooling1D {
  public:
   explicit GlobalAveragePooling1D(LayerSite& site) : GlobalPooling1D("GlobalAveragePooling1D", site) {}
   bool supports_masking() const override { return true; }
-  MaskAction planned_mask_action(bool arrives) const override {
+  MaskAction mask_action(bool arrives, RunMode) const override {
     return arrives ? MaskAction::consumed : MaskAction::none;
   }
+  MaskUse mask_use() const override { return {"", "the mean is over the valid steps only", ""}; }
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override {
     const std::size_t B = input_shape_[0], T = input_shape_[1], F = input_shape_[2];
     result.output = Tensor(output_shape_);  // [B, F]
+    Reductions& reductions = record.payload.emplace<Reductions>(Reductions{Reductions::Kind::average, {}});
     std::size_t fully_masked = 0;
     for (std::size_t b = 0; b < B; ++b) {
       ReductionRecord reduction;
@@ -58,9 +60,8 @@ class GlobalAveragePooling1D final : public GlobalPooling1D {
         reduction.non_finite = true;
         ++fully_masked;
       }
-      if (args.detail != Detail::outputs) record.reductions.push_back(std::move(reduction));
+      if (args.detail != Detail::outputs) reductions.reductions.push_back(std::move(reduction));
     }
-    record.mask_action = args.mask ? MaskAction::consumed : MaskAction::none;
     if (args.mask)
       record.notes.push_back("average pooling uses the mask: the mean is over the valid steps only "
                              "(sum of kept rows / number of kept rows), and no mask leaves this layer.");
@@ -75,14 +76,12 @@ class GlobalMaxPooling1D final : public GlobalPooling1D {
  public:
   explicit GlobalMaxPooling1D(LayerSite& site) : GlobalPooling1D("GlobalMaxPooling1D", site) {}
   bool supports_masking() const override { return false; }
-  MaskAction planned_mask_action(bool arrives) const override {
-    return arrives ? MaskAction::dropped : MaskAction::none;
-  }
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override {
     const std::size_t B = input_shape_[0], T = input_shape_[1], F = input_shape_[2];
     // The mask is not applied (Keras drops it); the record still marks which winners were padding.
     const OptMask& shown_mask = record.input_mask;
     result.output = Tensor(output_shape_);  // [B, F]
+    Reductions& reductions = record.payload.emplace<Reductions>(Reductions{Reductions::Kind::max, {}});
     std::size_t padding_wins = 0;
     for (std::size_t b = 0; b < B; ++b) {
       ReductionRecord reduction;
@@ -105,7 +104,7 @@ class GlobalMaxPooling1D final : public GlobalPooling1D {
         reduction.argmax_masked[f] = padded_winner ? 1 : 0;
         padding_wins += padded_winner ? 1 : 0;
       }
-      if (args.detail != Detail::outputs) record.reductions.push_back(std::move(reduction));
+      if (args.detail != Detail::outputs) reductions.reductions.push_back(std::move(reduction));
     }
     if (padding_wins > 0)
       record.notes.push_back(fmt::format("the max is over every step, padding included: {} output value{} "

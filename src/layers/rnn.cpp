@@ -22,8 +22,6 @@
 
 namespace maskviz {
 
-bool is_recurrent_type(std::string_view type) { return type == "SimpleRNN" || type == "LSTM" || type == "GRU"; }
-
 RnnConfig read_rnn_config(JsonFields& f, const std::string& type) {
   RnnConfig c;
   c.type = type;
@@ -66,7 +64,7 @@ RnnLayer::RnnLayer(std::string name, Shape input_shape, RnnConfig config)
   output_shape_ = config_.return_sequences ? Shape{B, T, config_.units} : Shape{B, config_.units};
 }
 
-MaskAction RnnLayer::planned_mask_action(bool arrives) const {
+MaskAction RnnLayer::mask_action(bool arrives, RunMode) const {
   if (!arrives) return MaskAction::none;
   return config_.return_sequences ? MaskAction::consumed_passed_on : MaskAction::consumed;
 }
@@ -145,117 +143,175 @@ void RnnCell::prepare(Eigen::Index B, StepScratch& s) const {
   s.new_states.assign(state_names().size(), Mat(B, H));
 }
 
-void RnnLayer::forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const {
-  const std::size_t B = input_shape_[0], T = input_shape_[1], D = input_shape_[2];
-  const auto Bi = static_cast<Eigen::Index>(B);
-  const auto H = static_cast<Eigen::Index>(config_.units);
-  const std::size_t S = cell_->state_names().size();
-  const CellWeights w{as_matrix(weight("kernel")), as_matrix(weight("recurrent_kernel")),
-                      config_.use_bias ? &weight("bias") : nullptr};
-  const OptMask& mask = args.mask;
-  const bool record_steps = args.detail != Detail::outputs;
-  const bool record_full = args.detail == Detail::full;
+namespace {
 
-  InputProjection x_proj_of(args.input, w.kernel, config_.go_backwards);
+// One walk over the sequence for the whole batch: the `states`, `outputs` and `prev_out` of the
+// pseudo-code at the top, and the record of each step. Each member function is one line of it.
+class SequenceWalk {
+ public:
+  SequenceWalk(const RnnConfig& config, const RnnCell& cell, const CellWeights& w, const ForwardArgs& args,
+               Tensor& output, RecurrentSteps& record)
+      : config_(config), cell_(cell), w_(w), args_(args), output_(output), record_(record),
+        B_(args.input.dim(0)), T_(args.input.dim(1)), H_(static_cast<Eigen::Index>(config.units)),
+        names_(cell.state_names()), x_proj_of_(args.input, w.kernel, config.go_backwards),
+        states_(names_.size(), Mat::Zero(static_cast<Eigen::Index>(B_), H_)) {
+    scratch_.keep_pre = args.detail == Detail::full;
+    cell_.prepare(static_cast<Eigen::Index>(B_), scratch_);
+    if (args.detail != Detail::outputs) record_.steps.resize(B_ * T_);
+  }
 
-  std::vector<Mat> states(S, Mat::Zero(Bi, H));  // [B, H] each: h (and c)
-  StepScratch scratch;
-  scratch.keep_pre = record_full;
-  cell_->prepare(Bi, scratch);
-  result.output = Tensor(output_shape_);  // [B, T, H] or [B, H]
-  if (record_steps) record.steps.resize(B * T);
-  const auto names = cell_->state_names();
+  // out, new_states = cell(x[:, t], states): at masked steps too, Keras computes, then discards.
+  ConstStridedRows run_cell(std::size_t k) {
+    const ConstStridedRows x_proj = x_proj_of_.step(k);  // [B, G*H]
+    cell_.step(x_proj, states_, w_, scratch_);
+    return x_proj;
+  }
+
+  // states = where(keep, new_states, states): take the new buffers whole, then copy the old rows back
+  // where the step is masked.
+  void keep_or_carry(std::size_t t) {
+    for (std::size_t b = 0; b < B_ && args_.mask; ++b)
+      if (!keep(b, t))
+        for (std::size_t s = 0; s < names_.size(); ++s)
+          scratch_.new_states[s].row(static_cast<Eigen::Index>(b)) = states_[s].row(static_cast<Eigen::Index>(b));
+    for (std::size_t s = 0; s < names_.size(); ++s) states_[s].swap(scratch_.new_states[s]);
+  }
+
+  // outputs[k] = where(keep, out, 0 if zero_output_for_mask else prev_out), in processing order.
+  void write_output(std::size_t k, std::size_t t) {
+    for (std::size_t b = 0; b < B_; ++b) {
+      const float* out = kept_output(b, keep(b, t));
+      if (out != nullptr) std::copy_n(out, H_, output_.row(b * T_ + k));  // else it stays 0
+    }
+  }
+
+  // last_output = outputs[-1]: the output kept at the last processed step.
+  void write_last_output() {
+    const std::size_t t_last = config_.go_backwards ? 0 : T_ - 1;
+    for (std::size_t b = 0; b < B_; ++b) {
+      const float* out = kept_output(b, keep(b, t_last));
+      if (out != nullptr) std::copy_n(out, H_, output_.row(b));
+    }
+  }
+
+  // Detail::full: the operands of step k and what the cell computed, before the mask decides.
+  void record_cell(std::size_t k, std::size_t t, const ConstStridedRows& x_proj) {
+    const std::size_t D = args_.input.dim(2);
+    for (std::size_t b = 0; b < B_; ++b) {
+      const auto bi = static_cast<Eigen::Index>(b);
+      StepRecord& step = record_.steps[b * T_ + k];
+      step.input = row_tensor(args_.input.row(b * T_ + t), D);
+      for (std::size_t s = 0; s < names_.size(); ++s)
+        step.prev_states.push_back({names_[s] + "_{t-1}", row_block(states_[s], bi, 0, H_)});
+      cell_.record(bi, x_proj, states_, w_, scratch_, step);
+      for (std::size_t s = 0; s < names_.size(); ++s)
+        step.candidate_states.push_back({names_[s], row_block(scratch_.new_states[s], bi, 0, H_)});
+      step.candidate_output = row_block(scratch_.new_states[0], bi, 0, H_);
+    }
+  }
+
+  // Detail::steps and full: the flags of step k and what it kept.
+  void record_kept(std::size_t k, std::size_t t) {
+    for (std::size_t b = 0; b < B_; ++b) {
+      const bool kept = keep(b, t);
+      StepRecord& step = record_.steps[b * T_ + k];
+      step.batch = b;
+      step.t = t;
+      step.k = k;
+      step.masked = step.carried_over = !kept;
+      step.output_source = kept                          ? OutputSource::computed
+                           : config_.zero_output_for_mask ? OutputSource::zeros
+                                                          : OutputSource::previous_output;
+      for (std::size_t s = 0; s < names_.size(); ++s)
+        step.kept_states.push_back({names_[s], row_block(states_[s], static_cast<Eigen::Index>(b), 0, H_)});
+      const float* out = kept_output(b, kept);
+      step.output = out != nullptr ? row_tensor(out, config_.units) : Tensor({config_.units});
+    }
+  }
+
+  // return_state: the final states, [B, H] each.
+  std::vector<NamedTensor> final_states() const {
+    std::vector<NamedTensor> out;
+    for (std::size_t s = 0; s < names_.size(); ++s)
+      out.push_back({names_[s], Tensor({B_, config_.units},
+                                       std::vector<float>(states_[s].data(), states_[s].data() + states_[s].size()))});
+    return out;
+  }
+
+ private:
+  bool keep(std::size_t b, std::size_t t) const { return !args_.mask || args_.mask->at(b, t); }
 
   // The output kept at a step is the previous *output* at a masked step (TF's prev_output), yet no
   // buffer for it is needed: every cell's output is its h, the states start at zero like prev_output,
   // and a masked step keeps both. So the kept output is always the kept h, except with
-  // zero_output_for_mask, where it is 0 at a masked step.
-  auto kept_output = [&](std::size_t b, bool keep) -> const float* {
-    return keep || !config_.zero_output_for_mask ? states[0].row(static_cast<Eigen::Index>(b)).data() : nullptr;
-  };
+  // zero_output_for_mask, where it is 0 at a masked step (nullptr).
+  const float* kept_output(std::size_t b, bool kept) const {
+    return kept || !config_.zero_output_for_mask ? states_[0].row(static_cast<Eigen::Index>(b)).data() : nullptr;
+  }
 
+  const RnnConfig& config_;
+  const RnnCell& cell_;
+  const CellWeights& w_;
+  const ForwardArgs& args_;
+  Tensor& output_;           // [B, T, H] or [B, H]
+  RecurrentSteps& record_;
+  std::size_t B_, T_;
+  Eigen::Index H_;
+  std::vector<std::string> names_;  // the states: h (and c)
+  InputProjection x_proj_of_;
+  std::vector<Mat> states_;  // [B, H] each
+  StepScratch scratch_;
+};
+
+}  // namespace
+
+RecurrentSteps RnnLayer::describe() const {
+  RecurrentSteps steps;
+  steps.gate_names = cell_->gate_names();
+  steps.state_names = cell_->state_names();
+  steps.units = config_.units;
+  steps.equations = cell_->equations();
+  steps.bias_row_labels = cell_->bias_row_labels();
+  steps.go_backwards = config_.go_backwards;
+  steps.return_sequences = config_.return_sequences;
+  steps.zero_output_for_mask = config_.zero_output_for_mask;
+  return steps;
+}
+
+void RnnLayer::forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const {
+  const std::size_t T = input_shape_[1];
+  const CellWeights w{as_matrix(weight("kernel")), as_matrix(weight("recurrent_kernel")),
+                      config_.use_bias ? &weight("bias") : nullptr};
+  result.output = Tensor(output_shape_);  // [B, T, H] or [B, H]
+  RecurrentSteps& steps = record.payload.emplace<RecurrentSteps>(describe());
+  SequenceWalk walk(config_, *cell_, w, args, result.output, steps);
   for (std::size_t k = 0; k < T; ++k) {
     const std::size_t t = config_.go_backwards ? T - 1 - k : k;  // the mask is read at t, reversed with x
-    const ConstStridedRows x_proj = x_proj_of.step(k);  // [B, G*H]
-    cell_->step(x_proj, states, w, scratch);  // at masked steps too: Keras computes, then discards
-
-    if (record_full) {
-      for (std::size_t b = 0; b < B; ++b) {
-        const auto bi = static_cast<Eigen::Index>(b);
-        StepRecord& step = record.steps[b * T + k];
-        step.input = row_tensor(args.input.row(b * T + t), D);
-        for (std::size_t s = 0; s < S; ++s) step.prev_states.push_back({names[s] + "_{t-1}", row_block(states[s], bi, 0, H)});
-        cell_->record(bi, x_proj, states, w, scratch, step);
-        for (std::size_t s = 0; s < S; ++s)
-          step.candidate_states.push_back({names[s], row_block(scratch.new_states[s], bi, 0, H)});
-        step.candidate_output = row_block(scratch.new_states[0], bi, 0, H);
-      }
-    }
-
-    // states = where(keep, new_states, states): take the new buffers whole, then copy the old rows back
-    // where the step is masked.
-    if (mask) {
-      for (std::size_t b = 0; b < B; ++b)
-        if (!mask->at(b, t))
-          for (std::size_t s = 0; s < S; ++s)
-            scratch.new_states[s].row(static_cast<Eigen::Index>(b)) = states[s].row(static_cast<Eigen::Index>(b));
-    }
-    for (std::size_t s = 0; s < S; ++s) states[s].swap(scratch.new_states[s]);
-
-    if (config_.return_sequences) {
-      for (std::size_t b = 0; b < B; ++b) {
-        const float* out = kept_output(b, !mask || mask->at(b, t));
-        float* dst = result.output.row(b * T + k);  // processing order: never flipped back
-        if (out != nullptr) std::copy_n(out, H, dst);  // else it stays 0
-      }
-    }
-    if (record_steps) {
-      for (std::size_t b = 0; b < B; ++b) {
-        const auto bi = static_cast<Eigen::Index>(b);
-        const bool keep = !mask || mask->at(b, t);
-        StepRecord& step = record.steps[b * T + k];
-        step.batch = b;
-        step.t = t;
-        step.k = k;
-        step.masked = !keep;
-        step.carried_over = !keep;
-        step.output_source = keep ? OutputSource::computed
-                             : config_.zero_output_for_mask ? OutputSource::zeros
-                                                            : OutputSource::previous_output;
-        for (std::size_t s = 0; s < S; ++s) step.kept_states.push_back({names[s], row_block(states[s], bi, 0, H)});
-        const float* out = kept_output(b, keep);
-        step.output = out != nullptr ? row_tensor(out, config_.units) : Tensor({config_.units});
-      }
-    }
+    const ConstStridedRows x_proj = walk.run_cell(k);
+    if (args.detail == Detail::full) walk.record_cell(k, t, x_proj);
+    walk.keep_or_carry(t);
+    if (config_.return_sequences) walk.write_output(k, t);
+    if (args.detail != Detail::outputs) walk.record_kept(k, t);
   }
-  if (!config_.return_sequences) {  // last_output: the output kept at the last processed step
-    for (std::size_t b = 0; b < B; ++b) {
-      const float* out = kept_output(b, !mask || mask->at(b, config_.go_backwards ? 0 : T - 1));
-      if (out != nullptr) std::copy_n(out, H, result.output.row(b));
-    }
-  }
-  if (config_.return_state)
-    for (std::size_t s = 0; s < S; ++s)
-      result.states.push_back(
-          {names[s], Tensor({B, config_.units}, std::vector<float>(states[s].data(), states[s].data() + states[s].size()))});
+  if (!config_.return_sequences) walk.write_last_output();
+  if (config_.return_state) result.states = walk.final_states();
+  if (args.mask) add_mask_notes(record);
+}
 
-  record.mask_action = planned_mask_action(mask.has_value());
-  if (mask && config_.return_sequences) result.mask = mask;
-  if (mask) {
-    record.notes.push_back(
-        config_.zero_output_for_mask
-            ? "at a masked step the cell is still computed, then thrown away: the states are carried over from "
-              "the step before and the output is 0 (zero_output_for_mask)."
-            : "at a masked step the cell is still computed, then thrown away: the states are carried over from "
-              "the step before, and so is the output. No weight changes.");
-    if (!config_.return_sequences)
-      record.notes.push_back("return_sequences=false: the output is the one of the last processed step, so with "
-                             "trailing padding it is the output of the last valid step, carried through the padding.");
-    if (config_.go_backwards && config_.return_sequences)
-      record.warnings.push_back("go_backwards with return_sequences: the outputs are in processing (reversed) "
-                                "order, but the mask handed on is not reversed, so it no longer lines up with "
-                                "them (Keras 3 does this too; only Bidirectional flips its outputs back)");
-  }
+void RnnLayer::add_mask_notes(LayerRecord& record) const {
+  record.notes.push_back(
+      config_.zero_output_for_mask
+          ? "at a masked step the cell is still computed, then thrown away: the states are carried over from "
+            "the step before and the output is 0 (zero_output_for_mask)."
+          : "at a masked step the cell is still computed, then thrown away: the states are carried over from "
+            "the step before, and so is the output. No weight changes.");
+  if (!config_.return_sequences)
+    record.notes.push_back("return_sequences=false: the output is the one of the last processed step, so with "
+                           "trailing padding it is the output of the last valid step, carried through the padding.");
+  if (config_.go_backwards && config_.return_sequences)
+    record.warnings.push_back("go_backwards with return_sequences: the outputs are in processing (reversed) "
+                              "order, but the mask handed on is not reversed, so it no longer lines up with "
+                              "them (Keras 3 does this too; only Bidirectional flips its outputs back)");
 }
 
 }  // namespace maskviz

@@ -27,7 +27,6 @@ struct RnnConfig {
 // Reads the config keys of `type` from `fields` (Keras 3 defaults for what is left out).
 RnnConfig read_rnn_config(JsonFields& fields, const std::string& type);
 Json rnn_config_json(const RnnConfig& config);
-bool is_recurrent_type(std::string_view type);
 
 // The weights a cell reads, as matrices.
 struct CellWeights {
@@ -55,6 +54,10 @@ class RnnCell {
   virtual std::size_t gate_count() const = 0;                 // G
   virtual std::vector<std::string> state_names() const = 0;   // "h" or "h", "c"
   virtual std::vector<std::string> gate_names() const = 0;    // in Keras' block order
+  // The cell's equations in display form, for the record (the numbers it records follow them).
+  virtual Equations equations() const = 0;
+  // Labels of a 2-D bias's rows (GRU reset_after: b_x, b_h); empty for a 1-D bias.
+  virtual std::vector<std::string> bias_row_labels() const { return {}; }
   virtual Shape bias_shape() const { return {gate_count() * config_.units}; }
   virtual Initializer bias_initializer() const { return Initializer::zeros(); }
   // Sizes every buffer of `s` for a batch of B.
@@ -77,7 +80,8 @@ class RnnLayer final : public Layer {
  public:
   RnnLayer(std::string name, Shape input_shape, RnnConfig config);
   bool supports_masking() const override { return true; }
-  MaskAction planned_mask_action(bool arrives) const override;
+  MaskAction mask_action(bool arrives, RunMode mode) const override;
+  MaskUse mask_use() const override { return {"", "masked steps keep the state of the step before", ""}; }
   Json config() const override { return rnn_config_json(config_); }
   bool returns_state() const override { return config_.return_state; }
   std::vector<WeightSpec> weight_specs() const override;
@@ -85,8 +89,12 @@ class RnnLayer final : public Layer {
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override;
   const RnnConfig& rnn_config() const { return config_; }
   const RnnCell& cell() const { return *cell_; }
+  // The payload's labels (gates, states, equations), before any step is recorded.
+  RecurrentSteps describe() const;
 
  private:
+  void add_mask_notes(LayerRecord& record) const;
+
   RnnConfig config_;
   std::unique_ptr<RnnCell> cell_;
 };

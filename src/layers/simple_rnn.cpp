@@ -1,6 +1,8 @@
 // The SimpleRNN cell of Keras 3 (keras/src/layers/rnn/simple_rnn.py, SimpleRNNCell.call):
 //   (1) z = (x_t · kernel + bias) + h_{t-1} · recurrent_kernel      the bias comes before the recurrent term
 //   (2) h_t = φ(z)                                                  output = h_t; states [h]
+#include <fmt/format.h>
+
 #include "layers/rnn.h"
 
 namespace maskviz {
@@ -13,6 +15,14 @@ class SimpleRnnCell final : public RnnCell {
   std::size_t gate_count() const override { return 1; }
   std::vector<std::string> state_names() const override { return {"h"}; }
   std::vector<std::string> gate_names() const override { return {"h~"}; }
+  Equations equations() const override {
+    Equations eq;
+    eq.additive = true;
+    eq.lines = {fmt::format("z = x_t · W + h_{{t-1}} · U{}", config_.use_bias ? " + b" : ""),
+                fmt::format("h = h~ = {}(z)      output = h", activation_symbol(config_.activation))};
+    eq.states = {{"h", "h~"}};
+    return eq;
+  }
 
   void step(const ConstStridedRows& x_proj, const std::vector<Mat>& states, const CellWeights& w,
             StepScratch& s) const override {

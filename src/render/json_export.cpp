@@ -3,13 +3,15 @@
 // the names of ../shared/spec/cli-and-trace.md are the floor and are never renamed.
 //
 // Map of the document: trace -> scenario, runs[masked, unmasked] -> layers -> steps / lookups /
-// reductions / sublayers; run -> loss. One function per level below, in that order.
+// reductions / sublayers (the record's payload, by kind: lists_of); run -> loss. One function per
+// level below, in that order.
 //
 // Dimension letters: B batch, T time, D input features, H units, G gates.
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "core/overloaded.h"
 #include "render/json_writer.h"
 #include "render/render.h"
 
@@ -268,8 +270,35 @@ void write_reduction(JsonWriter& w, const ReductionRecord& reduction) {
   w.end_object();
 }
 
-std::string layer_non_finite_reason(const LayerRecord& layer, bool input_non_finite) {
-  for (const auto& reduction : layer.reductions)
+// The payload's lists under the names the trace format has always used: a kind fills its own, the
+// others are written as empty lists.
+struct KindLists {
+  const std::vector<StepRecord>* steps = nullptr;
+  const std::vector<LookupRecord>* lookups = nullptr;
+  const std::vector<ReductionRecord>* reductions = nullptr;
+  const std::vector<LayerRecord>* sublayers = nullptr;
+};
+
+KindLists lists_of(const LayerRecord& layer) {
+  static const std::vector<StepRecord> no_steps;
+  static const std::vector<LookupRecord> no_lookups;
+  static const std::vector<ReductionRecord> no_reductions;
+  static const std::vector<LayerRecord> no_sublayers;
+  KindLists lists{&no_steps, &no_lookups, &no_reductions, &no_sublayers};
+  std::visit(Overloaded{
+                 [&](const OutputOnly&) {},
+                 [&](const Lookups& kind) { lists.lookups = &kind.lookups; },
+                 [&](const RecurrentSteps& kind) { lists.steps = &kind.steps; },
+                 [&](const Rows& kind) { lists.steps = &kind.rows; },
+                 [&](const Reductions& kind) { lists.reductions = &kind.reductions; },
+                 [&](const Halves& kind) { lists.sublayers = &kind.halves; },
+             },
+             layer.payload);
+  return lists;
+}
+
+std::string layer_non_finite_reason(const KindLists& lists, bool input_non_finite) {
+  for (const auto& reduction : *lists.reductions)
     if (reduction.non_finite)
       return "a fully masked sequence: average pooling divides a sum of 0 steps by 0, which is NaN (Keras gives "
              "NaN too); each NaN or infinity is written as null";
@@ -279,7 +308,65 @@ std::string layer_non_finite_reason(const LayerRecord& layer, bool input_non_fin
   return "float32 overflowed to infinity or NaN in this layer; each is written as null";
 }
 
+void write_layer(JsonWriter& w, const LayerRecord& layer, bool input_non_finite);
+
+// The per-kind lists, each key always present.
+void write_kind_lists(JsonWriter& w, NonFiniteFields& non_finite, const LayerRecord& layer, const KindLists& lists,
+                      bool input_non_finite) {
+  non_finite.field("steps", [&] {
+    w.begin_array();
+    for (const auto& step : *lists.steps) {
+      w.newline();
+      write_step(w, step, layer.detail);
+    }
+    w.end_array();
+  });
+  w.key("lookups");
+  w.begin_array();
+  for (const auto& lookup : *lists.lookups) write_lookup(w, lookup);
+  w.end_array();
+  non_finite.field("reductions", [&] {
+    w.begin_array();
+    for (const auto& reduction : *lists.reductions) write_reduction(w, reduction);
+    w.end_array();
+  });
+  non_finite.field("sublayers", [&] {  // Bidirectional: forward, backward
+    w.begin_array();
+    for (const auto& sublayer : *lists.sublayers) {
+      w.newline();
+      write_layer(w, sublayer, input_non_finite);
+    }
+    w.end_array();
+  });
+}
+
+void write_weights(JsonWriter& w, const std::vector<Weight>& weights) {
+  w.key("weights");
+  w.begin_object();
+  for (const auto& weight : weights) {
+    w.key(weight.name);
+    write_tensor(w, weight.value);
+  }
+  w.end_object();
+  w.key("weight_info");  // where each weight came from
+  w.begin_object();
+  for (const auto& weight : weights) {
+    w.key(weight.name);
+    w.begin_object();
+    w.key("shape");
+    write_shape(w, weight.value.shape);
+    w.key("drawn");
+    w.boolean(weight.drawn);
+    w.key("initializer");
+    if (weight.initializer.empty()) w.null();
+    else w.string(weight.initializer);
+    w.end_object();
+  }
+  w.end_object();
+}
+
 void write_layer(JsonWriter& w, const LayerRecord& layer, bool input_non_finite) {
+  const KindLists lists = lists_of(layer);
   NonFiniteFields non_finite(w);
   w.begin_object();
   w.key("name");
@@ -300,62 +387,17 @@ void write_layer(JsonWriter& w, const LayerRecord& layer, bool input_non_finite)
   write_mask(w, layer.output_mask);
   non_finite.field("output", [&] { write_tensor(w, layer.output); });
   non_finite.field("states", [&] { write_named(w, layer.states); });  // return_state: [B, H] each
-  w.key("weights");
-  w.begin_object();
-  for (const auto& weight : layer.weights) {
-    w.key(weight.name);
-    write_tensor(w, weight.value);
-  }
-  w.end_object();
-  w.key("weight_info");  // where each weight came from
-  w.begin_object();
-  for (const auto& weight : layer.weights) {
-    w.key(weight.name);
-    w.begin_object();
-    w.key("shape");
-    write_shape(w, weight.value.shape);
-    w.key("drawn");
-    w.boolean(weight.drawn);
-    w.key("initializer");
-    if (weight.initializer.empty()) w.null();
-    else w.string(weight.initializer);
-    w.end_object();
-  }
-  w.end_object();
+  write_weights(w, layer.weights);
   w.key("warnings");
   write_strings(w, layer.warnings);
   w.key("notes");
   write_strings(w, layer.notes);
   w.key("detail");
   w.string(detail_name(layer.detail));
-  non_finite.field("steps", [&] {
-    w.begin_array();
-    for (const auto& step : layer.steps) {
-      w.newline();
-      write_step(w, step, layer.detail);
-    }
-    w.end_array();
-  });
-  w.key("lookups");
-  w.begin_array();
-  for (const auto& lookup : layer.lookups) write_lookup(w, lookup);
-  w.end_array();
-  non_finite.field("reductions", [&] {
-    w.begin_array();
-    for (const auto& reduction : layer.reductions) write_reduction(w, reduction);
-    w.end_array();
-  });
-  non_finite.field("sublayers", [&] {  // Bidirectional: forward, backward
-    w.begin_array();
-    for (const auto& sublayer : layer.sublayers) {
-      w.newline();
-      write_layer(w, sublayer, input_non_finite);
-    }
-    w.end_array();
-  });
+  write_kind_lists(w, non_finite, layer, lists, input_non_finite);
   w.key("output_has_non_finite");
   w.boolean(layer.output_has_non_finite);
-  non_finite.write_summary(layer_non_finite_reason(layer, input_non_finite));
+  non_finite.write_summary(layer_non_finite_reason(lists, input_non_finite));
   w.end_object();
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "analysis/compare.h"
 #include "engine/engine.h"
 #include "scenario/scenario.h"
 
@@ -22,13 +23,15 @@ struct TextOptions {
   std::optional<std::string> layer;  // only this layer (by name)
   bool summary = false;              // per-layer summary only (set for large scenarios without selectors)
   std::size_t width = 100;           // columns available
+
+  Selection selection() const { return {batch, steps, layer}; }
 };
 
 // `maskviz run`: both runs (or one), layer by layer and step by step.
 void render_run(const Trace& trace, const TextOptions& options, std::ostream& out);
 
-// `maskviz diff`: the two runs side by side. Returns true when any layer output or the loss differs.
-bool render_diff(const Trace& trace, const TextOptions& options, std::ostream& out);
+// `maskviz diff`: the two runs side by side. Whether they differ is compare_runs(...).differs().
+void render_diff(const Trace& trace, const TextOptions& options, std::ostream& out);
 
 // `maskviz validate`: the model as a table, and what each layer does with a mask.
 void render_validate(const Scenario& scenario, Detail detail, const TextOptions& options, std::ostream& out);

@@ -1,7 +1,7 @@
 // `maskviz diff`: the masked and the unmasked run side by side. Per layer: the same or not, the first
 // step (per sequence) where they part, the largest difference, and the differing steps side by side;
 // then the loss both ways and a verdict in plain words. The masks differ by design: they are shown,
-// never counted. Returns true when a counted layer output or the loss differs (exit status 1).
+// never counted. Whether the runs differ (exit status 1) is the analysis' answer (analysis/compare.h).
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -9,10 +9,11 @@
 #include <limits>
 
 #include "render/render.h"
-#include "render/text_compare.h"
+#include "analysis/compare.h"
 #include "render/text_format.h"
 #include "render/text_header.h"
 #include "render/text_loss.h"
+#include "analysis/mask_story.h"
 #include "render/text_mask_path.h"
 
 namespace maskviz {
@@ -195,13 +196,13 @@ void print_loss_both(Printer& p, const Trace& trace, const RunComparison& compar
 
 }  // namespace
 
-bool render_diff(const Trace& trace, const TextOptions& options, std::ostream& out) {
+void render_diff(const Trace& trace, const TextOptions& options, std::ostream& out) {
   Printer p(options);
   const Scenario& scenario = *trace.scenario;
   print_header(p, scenario, trace.detail, "diff");
   print_input(p, scenario);
-  const RunComparison whole = compare_runs(trace, TextOptions{});
-  const RunComparison selected = compare_runs(trace, options);
+  const RunComparison whole = compare_runs(trace);
+  const RunComparison selected = compare_runs(trace, options.selection());
   print_mask_path(p, trace, whole, false);
   p.line();
   print_layer_table(p, selected);
@@ -227,7 +228,6 @@ bool render_diff(const Trace& trace, const TextOptions& options, std::ostream& o
   }
   p.paragraph(mask_story(trace, whole), "  ");
   out << p.finish();
-  return differs;
 }
 
 }  // namespace maskviz

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "render/text_compare.h"
+#include "analysis/compare.h"
 #include "render/text_printer.h"
 
 namespace maskviz {
@@ -13,9 +13,6 @@ namespace maskviz {
 std::string mask_action_words(const LayerRecord& layer);
 // The short form for tables: "creates", "reads, passes on", "passes on", "reads", "drops", "switched off", "-".
 std::string mask_action_short(MaskAction action);
-
-// Why both runs agree, or where and why they part (from the masked run's record and the comparison).
-std::string mask_story(const Trace& trace, const RunComparison& comparison);
 
 // The table "layer · type · masked run · unmasked run", the loss's use of the mask, the mask itself,
 // and (with `story`) the story.

@@ -3,7 +3,8 @@
 #include <fmt/format.h>
 
 #include "render/render.h"
-#include "render/text_compare.h"
+#include "analysis/mask_story.h"
+#include "analysis/compare.h"
 #include "render/text_header.h"
 #include "render/text_layer.h"
 #include "render/text_loss.h"
@@ -52,7 +53,7 @@ void render_run(const Trace& trace, const TextOptions& options, std::ostream& ou
   if (options.summary) print_summary_hint(p, scenario);
   print_input(p, scenario);
   // The story of the whole model, whatever part of it is selected.
-  const RunComparison whole = compare_runs(trace, TextOptions{});
+  const RunComparison whole = compare_runs(trace);
   print_mask_path(p, trace, whole);
   p.line();
 

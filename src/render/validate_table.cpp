@@ -1,8 +1,9 @@
 // `maskviz validate`: the scenario as it was understood, without running it. The model as a table
-// (output shape, parameters, and what each layer will do with a mask, from Layer::planned_mask_action),
+// (output shape, parameters, and what each layer will do with a mask: the engine's plan, engine/mask_plan.h),
 // the input, the target and loss, the detail level, and which weights were given or drawn.
 #include <fmt/format.h>
 
+#include "engine/mask_plan.h"
 #include "render/render.h"
 #include "render/text_format.h"
 #include "render/text_mask_path.h"
@@ -19,20 +20,6 @@ const char* detail_words(Detail detail) {
     case Detail::outputs: return "run, diff and export record layer outputs and masks only";
   }
   return "";
-}
-
-// Whether a mask leaves a layer, given what it does with one.
-bool hands_on(MaskAction action, bool arrived) {
-  switch (action) {
-    case MaskAction::created:
-    case MaskAction::passed_on:
-    case MaskAction::consumed_passed_on: return true;
-    case MaskAction::consumed:
-    case MaskAction::dropped:
-    case MaskAction::switched_off: return false;
-    case MaskAction::none: return arrived;
-  }
-  return false;
 }
 
 std::string planned_words(MaskAction action) {
@@ -87,11 +74,11 @@ void render_validate(const Scenario& scenario, Detail detail, const TextOptions&
     table.set_header(c, headers[c]);
     if (c != 3) table.set_left_aligned(c);
   }
-  bool arrives = false;
+  const std::vector<MaskAction> plan = plan_masks(scenario.layers, RunMode::masked);  // the engine's own
   std::size_t total = 0;
   for (std::size_t i = 0; i < scenario.layers.size(); ++i) {
     const Layer& layer = *scenario.layers[i];
-    const MaskAction action = layer.planned_mask_action(arrives);
+    const MaskAction action = plan[i];
     std::size_t params = 0;
     for (const auto& w : layer.weights()) params += w.value.size();
     total += params;
@@ -103,12 +90,11 @@ void render_validate(const Scenario& scenario, Detail detail, const TextOptions&
                    {planned_words(action), action == MaskAction::dropped ? Tone::warning
                                            : action == MaskAction::none  ? Tone::dim
                                                                          : Tone::plain}});
-    arrives = hands_on(action, arrives);
   }
   table.add_row({}, {{}, {}, {"total", Tone::dim}, {std::to_string(total), Tone::heading}});
   p.grid(table, 2);
   if (scenario.target && scenario.loss && !scenario.layers.empty()) {
-    const bool masked_loss = arrives && scenario.layers.back()->output_shape().size() == 3;
+    const bool masked_loss = hands_on(plan.back()) && scenario.layers.back()->output_shape().size() == 3;
     p.paragraph(masked_loss ? "the mask reaches the loss: in the masked run only the valid steps' terms count"
                             : "no mask reaches the loss: every term counts in both runs",
                 "  loss    ");

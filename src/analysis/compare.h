@@ -1,5 +1,6 @@
-// The masked and the unmasked run compared value by value, for `diff` (its tables and exit status)
-// and for the one-sentence story `run` tells about where the runs part.
+// Analysis, apart from any presentation: the masked and the unmasked run compared value by value.
+// `diff` reads it for its tables and its exit status, `run` for the story of where the runs part; a
+// later renderer reads the same answers.
 //
 // "The same" means bit for bit: both runs use the same weights and the same float32 operations, so a
 // layer the mask did not touch gives exactly the same numbers (NaN counts as the same as NaN).
@@ -9,11 +10,20 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "render/render.h"
+#include "engine/engine.h"
 
 namespace maskviz {
+
+// What a question is about: one sequence, a range of time positions, one layer (all when empty).
+struct Selection {
+  std::optional<std::size_t> batch;
+  std::optional<std::pair<std::size_t, std::size_t>> steps;  // [first, last], inclusive
+  std::optional<std::string> layer;                          // by name
+  bool any() const { return batch || steps || layer; }
+};
 
 constexpr std::size_t kNoStep = std::numeric_limits<std::size_t>::max();
 
@@ -47,7 +57,7 @@ struct RunComparison {
 
 // Compares what the selection covers: --layer picks the layers that count (and leaves out the loss),
 // --batch and --steps the sequences and time positions of each output.
-RunComparison compare_runs(const Trace& trace, const TextOptions& options);
+RunComparison compare_runs(const Trace& trace, const Selection& selection = {});
 
 // The flat index of an output element as (sequence, time position or kNoStep, feature).
 struct Position {

@@ -1,4 +1,4 @@
-#include "render/text_compare.h"
+#include "analysis/compare.h"
 
 #include <cmath>
 
@@ -22,7 +22,7 @@ Position position_of(const Shape& shape, std::size_t index) {
 
 namespace {
 
-TensorDiff diff_where(const Tensor& a, const Tensor& b, const TextOptions& options) {
+TensorDiff diff_where(const Tensor& a, const Tensor& b, const Selection& selection) {
   TensorDiff d;
   if (a.shape != b.shape) {
     d.differing = 1;
@@ -31,8 +31,8 @@ TensorDiff diff_where(const Tensor& a, const Tensor& b, const TextOptions& optio
   }
   for (std::size_t i = 0; i < a.size(); ++i) {
     const Position p = position_of(a.shape, i);
-    if (options.batch && p.b != *options.batch) continue;
-    if (options.steps && p.t != kNoStep && (p.t < options.steps->first || p.t > options.steps->second)) continue;
+    if (selection.batch && p.b != *selection.batch) continue;
+    if (selection.steps && p.t != kNoStep && (p.t < selection.steps->first || p.t > selection.steps->second)) continue;
     if (same_value(a.values[i], b.values[i])) continue;
     ++d.differing;
     const float gap = std::isnan(a.values[i]) || std::isnan(b.values[i]) ? std::numeric_limits<float>::infinity()
@@ -60,7 +60,7 @@ bool RunComparison::differs() const {
   return loss_counted && !loss_identical;
 }
 
-RunComparison compare_runs(const Trace& trace, const TextOptions& options) {
+RunComparison compare_runs(const Trace& trace, const Selection& selection) {
   RunComparison result;
   const std::size_t count = std::min(trace.masked.layers.size(), trace.unmasked.layers.size());
   for (std::size_t i = 0; i < count; ++i) {
@@ -69,10 +69,10 @@ RunComparison compare_runs(const Trace& trace, const TextOptions& options) {
     LayerComparison c;
     c.masked = &m;
     c.unmasked = &u;
-    c.counted = !options.layer || *options.layer == m.name;
-    c.output = diff_where(m.output, u.output, options);
+    c.counted = !selection.layer || *selection.layer == m.name;
+    c.output = diff_where(m.output, u.output, selection);
     for (std::size_t s = 0; s < m.states.size() && s < u.states.size(); ++s)
-      c.states.push_back(diff_where(m.states[s].value, u.states[s].value, options));
+      c.states.push_back(diff_where(m.states[s].value, u.states[s].value, selection));
     if (m.output.rank() == 3 && m.output.shape == u.output.shape) {
       const std::size_t B = m.output.dim(0), T = m.output.dim(1), F = m.output.dim(2);
       c.first_step.assign(B, kNoStep);
@@ -87,7 +87,7 @@ RunComparison compare_runs(const Trace& trace, const TextOptions& options) {
     if (c.counted && !c.identical() && !result.first_layer) result.first_layer = i;
     result.layers.push_back(std::move(c));
   }
-  result.loss_counted = trace.masked.loss.has_value() && !options.layer;
+  result.loss_counted = trace.masked.loss.has_value() && !selection.layer;
   if (trace.masked.loss && trace.unmasked.loss)
     result.loss_identical = same_value(trace.masked.loss->value, trace.unmasked.loss->value);
   return result;
