@@ -38,39 +38,44 @@ struct ColumnGroup {
 
 class Grid {
  public:
-  explicit Grid(std::size_t columns) : columns_(columns), headers_(columns), left_(columns, false) {}
+  explicit Grid(std::size_t columns) { parts_.columns = columns; parts_.headers.resize(columns); parts_.left.assign(columns, false); }
 
-  void set_label_header(Span header) { label_header_ = std::move(header); }
-  void set_trail_header(Span header) { trail_header_ = std::move(header); }
-  void set_groups(std::vector<ColumnGroup> groups) { groups_ = std::move(groups); }
-  void set_header(std::size_t column, std::string header) { headers_.at(column) = std::move(header); }
-  void set_left_aligned(std::size_t column) { left_.at(column) = true; }
+  void set_label_header(Span header) { parts_.label_header = std::move(header); }
+  void set_trail_header(Span header) { parts_.trail_header = std::move(header); }
+  void set_groups(std::vector<ColumnGroup> groups) { parts_.groups = std::move(groups); }
+  void set_header(std::size_t column, std::string header) { parts_.headers.at(column) = std::move(header); }
+  void set_left_aligned(std::size_t column) { parts_.left.at(column) = true; }
   // Spaces between columns of one group (1 by default); groups are always set apart by a bar.
-  void set_gap(std::size_t gap) { gap_ = gap; }
+  void set_gap(std::size_t gap) { parts_.gap = gap; }
   // By default every right-aligned column takes the width of the widest, as numpy aligns a matrix;
   // tables of different quantities turn that off.
-  void set_uniform(bool uniform) { uniform_ = uniform; }
+  void set_uniform(bool uniform) { parts_.uniform = uniform; }
 
   // `cells` may be shorter than the column count: the rest stay empty.
   void add_row(Span label, std::vector<Cell> cells, Span trail = {});
-  bool empty() const { return rows_.empty(); }
+  bool empty() const { return parts_.rows.empty(); }
 
   std::vector<std::string> render(const Style& style, std::size_t width) const;
 
- private:
   struct Row {
     Span label;
     std::vector<Cell> cells;
     Span trail;
   };
-  std::size_t columns_;
-  std::vector<std::string> headers_;
-  std::vector<bool> left_;
-  std::vector<ColumnGroup> groups_;
-  Span label_header_, trail_header_;
-  std::size_t gap_ = 1;
-  bool uniform_ = true;
-  std::vector<Row> rows_;
+  // What the table holds; the layout (text_grid.cpp) reads it.
+  struct Parts {
+    std::size_t columns = 0;
+    std::vector<std::string> headers;
+    std::vector<bool> left;
+    std::vector<ColumnGroup> groups;
+    Span label_header, trail_header;
+    std::size_t gap = 1;
+    bool uniform = true;
+    std::vector<Row> rows;
+  };
+
+ private:
+  Parts parts_;
 };
 
 }  // namespace maskviz
