@@ -8,6 +8,7 @@
 
 #include <cmath>
 
+#include "analysis/loss_explanation.h"
 #include "render/text_format.h"
 
 namespace maskviz {
@@ -37,20 +38,12 @@ std::string loss_reduction_text(const Printer& p, const LossRecord& loss) {
   return fmt::format("({}) / {} = {}", sum, divisor, value);
 }
 
-void print_loss(Printer& p, const LossRecord& loss, RunMode mode, const LossRecord* other) {
+namespace {
+
+// One row per term: L, its weight w, L · w, and whether it counts.
+void print_terms(Printer& p, const LossRecord& loss) {
   const Style& s = p.style();
   const int precision = p.precision();
-  p.heading(fmt::format("loss {} {} ({})", s.bullet(), loss.name, mode_words(mode)));
-  std::string how = fmt::format("reduction {}{}{} terms {}", loss.reduction, s.sep(), loss.total,
-                                shape_text(loss.terms_shape));
-  if (loss.from_logits) how += fmt::format("{}from_logits", s.sep());
-  p.paragraph(how, "  ");
-  for (const auto& warning : loss.warnings) p.warning(warning, 2);
-  if (loss.used_keras_logits)
-    p.paragraph("Keras' TensorFlow backend computes this crossentropy from the logits behind the final sigmoid or "
-                "softmax (its _keras_logits), not from the probabilities shown as the output.",
-                "  ", Tone::dim);
-
   const bool timed = loss.terms_shape.size() == 2;
   const std::size_t T = timed ? loss.terms_shape[1] : 1;
   Grid grid(3);
@@ -82,35 +75,60 @@ void print_loss(Printer& p, const LossRecord& loss, RunMode mode, const LossReco
     p.paragraph(fmt::format("{} outside the selection are not shown; they count all the same",
                             plural(loss.terms.size() - shown, "term", "terms")),
                 "  ", Tone::dim);
+}
 
+// How the terms become the loss, from the analysis' explanation.
+void print_reduction(Printer& p, const LossRecord& loss) {
+  const Style& s = p.style();
+  const int precision = p.precision();
+  const LossExplanation e = explain_loss(loss);
   const std::string value = scalar(loss.value, precision);
-  if (loss.mask && loss.valid == 0) {
-    p.paragraph(fmt::format("N = {} terms, V = 0 valid: N/V = {}/0, which Keras' divide_no_nan turns into 0, so every "
-                            "weight is 0", loss.total, loss.total),
-                "  ");
-    p.paragraph(fmt::format("{} L {} w / N = {} / {} = {}", s.sigma(), s.times(), scalar(loss.weighted_sum, precision),
-                            loss.total, value),
-                "  loss = ", Tone::heading);
-    p.note("with no valid step the loss is 0, not NaN: the terms are computed, then all weighted 0.", 2);
-  } else if (loss.mask) {
-    const std::size_t masked = loss.total - loss.valid;
-    p.paragraph(fmt::format("N = {} terms, V = {} valid: a valid term weighs N/V = {}/{} = {}, a masked one 0", loss.total,
-                            loss.valid, loss.total, loss.valid,
-                            whole_or_number(static_cast<float>(loss.total) / static_cast<float>(loss.valid), precision)),
-                "  ");
-    p.paragraph(fmt::format("{} L {} w / N = {} / {} = {}", s.sigma(), s.times(), scalar(loss.weighted_sum, precision),
-                            loss.total, value),
-                "  loss = ");
-    p.paragraph(fmt::format("the mean of the {} valid terms = {}", loss.valid, loss_reduction_text(p, loss)), "       = ",
-                Tone::heading);
-    if (masked > 0)
-      p.note(fmt::format("the {} masked {} still computed in the output; the mask only gives {} weight 0.", masked,
-                         masked == 1 ? "term is" : "terms are", masked == 1 ? "it" : "them"),
-             2);
-  } else {
-    p.paragraph(fmt::format("the mean of all {} terms = {}", loss.total, loss_reduction_text(p, loss)), "  loss = ",
-                Tone::heading);
+  const std::string sum = fmt::format("{} L {} w / N = {} / {} = {}", s.sigma(), s.times(),
+                                      scalar(loss.weighted_sum, precision), e.total, value);
+  switch (e.kind) {
+    case LossExplanation::Case::none_valid:
+      p.paragraph(fmt::format("N = {} terms, V = 0 valid: N/V = {}/0, which Keras' divide_no_nan turns into 0, so "
+                              "every weight is 0", e.total, e.total),
+                  "  ");
+      p.paragraph(sum, "  loss = ", Tone::heading);
+      p.note("with no valid step the loss is 0, not NaN: the terms are computed, then all weighted 0.", 2);
+      return;
+    case LossExplanation::Case::valid_mean:
+      p.paragraph(fmt::format("N = {} terms, V = {} valid: a valid term weighs N/V = {}/{} = {}, a masked one 0",
+                              e.total, e.valid, e.total, e.valid, whole_or_number(e.valid_weight, precision)),
+                  "  ");
+      p.paragraph(sum, "  loss = ");
+      p.paragraph(fmt::format("the mean of the {} valid terms = {}", e.valid, loss_reduction_text(p, loss)),
+                  "       = ", Tone::heading);
+      if (e.left_out > 0)
+        p.note(fmt::format("the {} masked {} still computed in the output; the mask only gives {} weight 0.",
+                           e.left_out, e.left_out == 1 ? "term is" : "terms are", e.left_out == 1 ? "it" : "them"),
+               2);
+      return;
+    case LossExplanation::Case::every_term:
+      p.paragraph(fmt::format("the mean of all {} terms = {}", e.total, loss_reduction_text(p, loss)), "  loss = ",
+                  Tone::heading);
+      return;
   }
+}
+
+}  // namespace
+
+void print_loss(Printer& p, const LossRecord& loss, RunMode mode, const LossRecord* other) {
+  const Style& s = p.style();
+  const int precision = p.precision();
+  p.heading(fmt::format("loss {} {} ({})", s.bullet(), loss.name, mode_words(mode)));
+  std::string how = fmt::format("reduction {}{}{} terms {}", loss.reduction, s.sep(), loss.total,
+                                shape_text(loss.terms_shape));
+  if (loss.from_logits) how += fmt::format("{}from_logits", s.sep());
+  p.paragraph(how, "  ");
+  for (const auto& warning : loss.warnings) p.warning(warning, 2);
+  if (loss.used_keras_logits)
+    p.paragraph("Keras' TensorFlow backend computes this crossentropy from the logits behind the final sigmoid or "
+                "softmax (its _keras_logits), not from the probabilities shown as the output.",
+                "  ", Tone::dim);
+  print_terms(p, loss);
+  print_reduction(p, loss);
   if (other != nullptr) {
     const float gap = loss.value - other->value;
     p.paragraph(fmt::format("{} (the {}){}{}", scalar(other->value, precision),

@@ -35,10 +35,8 @@ std::string planned_words(MaskAction action) {
   return "";
 }
 
-}  // namespace
-
-void render_validate(const Scenario& scenario, Detail detail, const TextOptions& options, std::ostream& out) {
-  Printer p(options);
+// The title, the input, the target and loss, the seed, the detail level.
+void print_overview(Printer& p, const Scenario& scenario, Detail detail) {
   const Style& s = p.style();
   const std::string name = scenario.name.empty() ? scenario.source : scenario.name;
   p.line(s.paint(fmt::format("maskviz validate {} {}", s.bullet(), s.text(name)), Tone::heading) + "  " +
@@ -63,7 +61,10 @@ void render_validate(const Scenario& scenario, Detail detail, const TextOptions&
   p.paragraph(fmt::format("{} (draws every weight the scenario leaves out)", scenario.seed), "  seed    ");
   p.paragraph(fmt::format("{}: {}", detail_name(detail), detail_words(detail)), "  detail  ");
   p.line();
+}
 
+// The model as a table, with what each layer does with a mask (the engine's plan), and the loss's mask.
+void print_model(Printer& p, const Scenario& scenario) {
   p.heading("model");
   Grid table(5);
   table.set_gap(3);
@@ -100,7 +101,10 @@ void render_validate(const Scenario& scenario, Detail detail, const TextOptions&
                 "  loss    ");
   }
   p.line();
+}
 
+// Which weights were given and which drawn.
+void print_weight_origins(Printer& p, const Scenario& scenario) {
   p.heading("weights");
   Grid weights(3);
   weights.set_gap(2);
@@ -119,6 +123,15 @@ void render_validate(const Scenario& scenario, Detail detail, const TextOptions&
     p.grid(weights, 2);
   else
     p.line("  none: no layer here has weights");
+}
+
+}  // namespace
+
+void render_validate(const Scenario& scenario, Detail detail, const TextOptions& options, std::ostream& out) {
+  Printer p(options);
+  print_overview(p, scenario, detail);
+  print_model(p, scenario);
+  print_weight_origins(p, scenario);
   out << p.finish();
 }
 

@@ -241,22 +241,10 @@ Detail default_detail(const Scenario& s) {
   return estimated_bytes(s, Detail::full) <= kFullRecordBudget ? Detail::full : Detail::steps;
 }
 
-Scenario load_scenario(const std::string& text, const std::string& source, const LoadOptions& options) {
-  const Json doc = parse_json(text);
-  check_typos(doc, "", {"maskviz", "name", "description", "seed", "input", "layers", "target", "loss"});
-  JsonFields top(doc, "", "a scenario");
-  Scenario s;
-  s.source = source;
-  if (const Json* version = top.raw("maskviz"); version != nullptr && !(version->is_number() && *version == 1))
-    throw ScenarioError("/maskviz", fmt::format("unsupported format version {}; expected 1", json_kind(*version)));
-  s.name = top.string("name", "");
-  s.description = top.string("description", "");
-  s.seed = static_cast<std::uint64_t>(top.integer("seed", 0, 0, (1LL << 53) - 1));
+namespace {
 
-  auto input = read_input(top);
-  s.tokens = input.tokens;
-  s.input = std::move(input.values);
-
+// Every layer in turn: its name (Keras' defaults), its factory, its weights, the memory they take.
+void read_layers(JsonFields& top, Scenario& s, const LoadOptions& options) {
   const Json& layers = top.required("layers", "a non-empty list of layers");
   if (!layers.is_array() || layers.empty())
     throw ScenarioError("/layers", fmt::format("expected a non-empty list of layers, got {}", json_kind(layers)));
@@ -307,19 +295,10 @@ Scenario load_scenario(const std::string& text, const std::string& source, const
     s.layers.push_back(std::move(layer));
   }
   if (const auto* embedding = dynamic_cast<const EmbeddingLayer*>(s.layers.front().get())) check_tokens(s, *embedding);
+}
 
-  const Json* target = top.raw("target");
-  const Json* loss = top.raw("loss");
-  if ((target == nullptr) != (loss == nullptr))
-    throw ScenarioError(target == nullptr ? "/loss" : "/target",
-                        target == nullptr ? "a loss needs a target; expected \"target\" beside \"loss\""
-                                          : "a target needs a loss; expected \"loss\" beside \"target\"");
-  if (loss != nullptr) {
-    s.loss = read_loss(*loss);
-    s.target = read_target(*target, shape, *s.loss);
-  }
-  top.finish();
-
+// The weights and the record of both runs at the chosen detail, against the memory limit.
+void check_memory(const Scenario& s, const LoadOptions& options) {
   const Detail detail = options.detail.value_or(default_detail(s));
   const double needed = static_cast<double>(estimated_bytes(s, detail));
   if (needed > static_cast<double>(options.max_memory_bytes)) {
@@ -333,6 +312,41 @@ Scenario load_scenario(const std::string& text, const std::string& source, const
                                     mib(needed), detail_name(detail), s.layers[biggest]->name(),
                                     mib(static_cast<double>(options.max_memory_bytes))));
   }
+}
+
+}  // namespace
+
+Scenario load_scenario(const std::string& text, const std::string& source, const LoadOptions& options) {
+  const Json doc = parse_json(text);
+  check_typos(doc, "", {"maskviz", "name", "description", "seed", "input", "layers", "target", "loss"});
+  JsonFields top(doc, "", "a scenario");
+  Scenario s;
+  s.source = source;
+  if (const Json* version = top.raw("maskviz"); version != nullptr && !(version->is_number() && *version == 1))
+    throw ScenarioError("/maskviz", fmt::format("unsupported format version {}; expected 1", json_kind(*version)));
+  s.name = top.string("name", "");
+  s.description = top.string("description", "");
+  s.seed = static_cast<std::uint64_t>(top.integer("seed", 0, 0, (1LL << 53) - 1));
+
+  auto input = read_input(top);
+  s.tokens = input.tokens;
+  s.input = std::move(input.values);
+
+  read_layers(top, s, options);
+
+  const Json* target = top.raw("target");
+  const Json* loss = top.raw("loss");
+  if ((target == nullptr) != (loss == nullptr))
+    throw ScenarioError(target == nullptr ? "/loss" : "/target",
+                        target == nullptr ? "a loss needs a target; expected \"target\" beside \"loss\""
+                                          : "a target needs a loss; expected \"loss\" beside \"target\"");
+  if (loss != nullptr) {
+    s.loss = read_loss(*loss);
+    s.target = read_target(*target, s.layers.back()->output_shape(), *s.loss);
+  }
+  top.finish();
+
+  check_memory(s, options);
   return s;
 }
 
