@@ -71,8 +71,12 @@ inline CliResult run_cli(const CliRun& run) {
   close(err_pipe[1]);
   close(in_pipe[0]);
   if (!run.stdin_text.empty()) {
-    const ssize_t written = write(in_pipe[1], run.stdin_text.data(), run.stdin_text.size());
-    (void)written;
+    // A pipe may take the text in parts; a child that stopped reading ends the loop.
+    for (std::size_t sent = 0; sent < run.stdin_text.size();) {
+      const ssize_t n = write(in_pipe[1], run.stdin_text.data() + sent, run.stdin_text.size() - sent);
+      if (n <= 0) break;
+      sent += static_cast<std::size_t>(n);
+    }
   }
   close(in_pipe[1]);
 

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <sstream>
 
 #include "core/errors.h"
@@ -20,10 +21,15 @@ void add_scenario_options(CLI::App& app, ScenarioOptions& options) {
   app.add_option("--max-memory", options.max_memory,
                  "refuse scenarios whose weights and record need more than this (bytes, or 512M, 2G)")
       ->default_str("1G");
-  app.add_option("--detail", options.detail,
-                 "how much to record: full (every product and gate), steps (flags and kept values per step), "
-                 "outputs (layer outputs only); default: full unless the scenario is large")
-      ->check(CLI::IsMember({"full", "steps", "outputs"}));
+  const std::map<std::string, Detail> details = {
+      {detail_name(Detail::full), Detail::full},
+      {detail_name(Detail::steps), Detail::steps},
+      {detail_name(Detail::outputs), Detail::outputs}};
+  options.detail_option =
+      app.add_option("--detail", options.detail,
+                     "how much to record: full (every product and gate), steps (flags and kept values per step), "
+                     "outputs (layer outputs only); default: full unless the scenario is large")
+          ->transform(CLI::CheckedTransformer(details));
 }
 
 void add_text_options(CLI::App& app, TextFlags& flags, bool with_mode) {
@@ -42,25 +48,34 @@ void add_text_options(CLI::App& app, TextFlags& flags, bool with_mode) {
 
 namespace {
 
+// A size as CLI11's AsSizeValue reads it (K, M, G, T as powers of 1024, any case, an optional B), at
+// load time so that the error names the scenario like every other.
 std::size_t parse_size(const std::string& text) {
-  std::size_t pos = 0;
+  static const CLI::AsSizeValue as_size(false);
+  std::string bytes = text;
+  bool is_size = false;
+  try {
+    is_size = as_size(bytes).empty();  // rewrites `bytes` into the number of bytes
+  } catch (const CLI::Error&) {
+    // an unknown unit or no number at all: said below in maskviz's words
+  }
+  if (!is_size) {
+    const std::size_t digits = text.find_first_not_of("0123456789");
+    if (digits == 0 || digits == std::string::npos)
+      throw UsageError(fmt::format("--max-memory: \"{}\" is not a size; expected bytes, or a number with K, M or G",
+                                   text));
+    throw UsageError(fmt::format("--max-memory: unknown suffix \"{}\"; expected K, M or G", text.substr(digits)));
+  }
   unsigned long long value = 0;
   try {
-    value = std::stoull(text, &pos);
-  } catch (const std::exception&) {
+    value = std::stoull(bytes);
+  } catch (const std::exception&) {  // more digits than 64 bits hold
     throw UsageError(fmt::format("--max-memory: \"{}\" is not a size; expected bytes, or a number with K, M or G",
                                  text));
   }
-  const std::string suffix = text.substr(pos);
-  unsigned long long scale = 1;
-  if (suffix == "K" || suffix == "k") scale = 1ULL << 10;
-  else if (suffix == "M" || suffix == "m") scale = 1ULL << 20;
-  else if (suffix == "G" || suffix == "g") scale = 1ULL << 30;
-  else if (!suffix.empty())
-    throw UsageError(fmt::format("--max-memory: unknown suffix \"{}\"; expected K, M or G", suffix));
-  if (value == 0 || value > (1ULL << 44) / scale)
+  if (value == 0 || value > (1ULL << 44))
     throw UsageError(fmt::format("--max-memory: {} is out of range; expected 1 byte to 16T", text));
-  return static_cast<std::size_t>(value * scale);
+  return static_cast<std::size_t>(value);
 }
 
 std::string read_all(const std::string& path) {
@@ -87,9 +102,7 @@ bool terminal_colors() {
 Loaded load(const ScenarioOptions& options) {
   LoadOptions load_options;
   load_options.max_memory_bytes = parse_size(options.max_memory);
-  if (options.detail == "full") load_options.detail = Detail::full;
-  if (options.detail == "steps") load_options.detail = Detail::steps;
-  if (options.detail == "outputs") load_options.detail = Detail::outputs;
+  if (options.detail_option != nullptr && options.detail_option->count() > 0) load_options.detail = options.detail;
   Scenario scenario = load_scenario(read_all(options.path), options.path, load_options);
   const Detail detail = load_options.detail.value_or(default_detail(scenario));
   return {std::move(scenario), detail};

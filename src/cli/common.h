@@ -14,8 +14,9 @@ namespace maskviz::cli {
 
 struct ScenarioOptions {
   std::string path;               // "-" for standard input
-  std::string max_memory = "1G";  // bytes, or with a K/M/G suffix
-  std::string detail;             // "", "full", "steps", "outputs"
+  std::string max_memory = "1G";  // bytes, or with a K/M/G suffix: read by CLI11's AsSizeValue in load()
+  Detail detail = Detail::full;   // mapped by CLI11's CheckedTransformer
+  const CLI::Option* detail_option = nullptr;  // whether --detail was given (else the size decides)
 };
 
 struct TextFlags {

@@ -7,10 +7,8 @@
 
 #include "cli/commands.h"
 #include "core/errors.h"
+#include "core/version.h"
 
-#ifndef MASKVIZ_VERSION
-#define MASKVIZ_VERSION "dev"
-#endif
 
 namespace {
 
@@ -33,10 +31,11 @@ std::string one_line(std::string text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"maskviz: runs a Keras model twice, with and without its masks, and shows every number.\n"
-               "Keras 3.15.1 semantics, float32.",
+  CLI::App app{fmt::format("maskviz: runs a Keras model twice, with and without its masks, and shows every number.\n"
+                           "Keras {} semantics, float32.",
+                           maskviz::kKerasVersion),
                "maskviz"};
-  app.set_version_flag("--version", std::string("maskviz ") + MASKVIZ_VERSION + " (Keras 3.15.1 semantics)");
+  app.set_version_flag("--version", fmt::format("maskviz {} (Keras {} semantics)", maskviz::kVersion, maskviz::kKerasVersion));
   app.require_subcommand(1);
   std::function<int()> action;
   maskviz::cli::setup_run(app, action);

@@ -12,7 +12,7 @@
 namespace maskviz {
 
 struct Initializer {
-  enum class Kind { zeros, ones, glorot_uniform, orthogonal, uniform, lstm_bias };
+  enum class Kind { zeros, glorot_uniform, orthogonal, uniform, lstm_bias };
   Kind kind = Kind::zeros;
   float minval = 0, maxval = 0;  // uniform only
   std::size_t units = 0;         // lstm_bias only: zeros with the forget block [u, 2u) at one

@@ -12,19 +12,16 @@
 #include <vector>
 
 #include "core/overloaded.h"
+#include "core/version.h"
 #include "render/json_writer.h"
 #include "render/render.h"
 
-#ifndef MASKVIZ_VERSION
-#define MASKVIZ_VERSION "dev"
-#endif
 
 namespace maskviz {
 
 namespace {
 
 constexpr int trace_format_version = 1;
-constexpr const char* keras_semantics = "3.15.1";
 
 // Nested arrays of `shape` over row-major `data`; the last axis is one flat run of numbers.
 void write_nested(JsonWriter& w, const Shape& shape, std::size_t axis, const float* data) {
@@ -517,9 +514,9 @@ void write_trace_json(const Trace& trace, std::ostream& out) {
   w.key("version");
   w.integer(trace_format_version);
   w.key("maskviz_version");
-  w.string(MASKVIZ_VERSION);
+  w.string(kVersion);
   w.key("keras_semantics");
-  w.string(keras_semantics);
+  w.string(kKerasVersion);
   w.key("detail");
   w.string(detail_name(trace.detail));
   w.key("scenario");

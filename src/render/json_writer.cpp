@@ -135,7 +135,6 @@ JsonWriter::JsonWriter(std::ostream& out, std::size_t buffer_bytes)
 void JsonWriter::flush() {
   if (pos_ == 0) return;
   out_.write(buffer_.get(), static_cast<std::streamsize>(pos_));
-  flushed_ += pos_;
   pos_ = 0;
 }
 
@@ -144,7 +143,6 @@ void JsonWriter::put_raw(const char* text, std::size_t length) {
     flush();
     if (length > capacity_) {  // larger than the whole buffer: straight through
       out_.write(text, static_cast<std::streamsize>(length));
-      flushed_ += length;
       return;
     }
   }

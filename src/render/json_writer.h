@@ -57,8 +57,6 @@ class JsonWriter {
 
   // How many NaN or infinite numbers were written as null so far.
   std::size_t non_finite_count() const { return non_finite_; }
-  // Bytes handed to the stream or waiting in the buffer.
-  std::uint64_t bytes_written() const { return flushed_ + pos_; }
 
   // Ends the document with a newline and hands the rest of the buffer to the stream. Throws
   // std::logic_error if a container is still open.
@@ -81,7 +79,6 @@ class JsonWriter {
   std::unique_ptr<char[]> buffer_;
   std::size_t capacity_;
   std::size_t pos_ = 0;
-  std::uint64_t flushed_ = 0;
   enum Open : std::uint8_t { object_empty, object_with_values, array_empty, array_with_values };
   std::vector<Open> open_;  // one per open object or array, innermost last
   bool after_key_ = false;

@@ -27,21 +27,6 @@ std::string whole_or_number(float value, int precision) {
   return number(value, precision);
 }
 
-std::string vector_text(const float* values, std::size_t n, int precision) {
-  std::vector<std::string> parts(n);
-  std::size_t width = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    parts[i] = number(values[i], precision);
-    width = std::max(width, parts[i].size());
-  }
-  std::string out = "[";
-  for (std::size_t i = 0; i < n; ++i) {
-    if (i > 0) out += ' ';
-    out += pad_left(parts[i], width);
-  }
-  return out + "]";
-}
-
 std::vector<std::string> wrap(std::string_view text, std::size_t width, std::string_view first,
                               std::string_view rest) {
   std::vector<std::string> lines;

@@ -22,8 +22,6 @@ std::string scalar(float value, int precision);
 std::string whole_or_number(float value, int precision);
 
 // "[ 0.1000 -0.2000  0.3000]": the entries right-aligned to one width, so a minus sign never shifts a column.
-std::string vector_text(const float* values, std::size_t n, int precision);
-inline std::string vector_text(const Tensor& t, int precision) { return vector_text(t.data(), t.size(), precision); }
 
 // Words of `text` wrapped to `width` columns; the first line starts with `first`, the others with `rest`.
 std::vector<std::string> wrap(std::string_view text, std::size_t width, std::string_view first, std::string_view rest);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/version.h"
 #include "render/text_format.h"
 
 namespace maskviz {
@@ -12,8 +13,8 @@ void print_header(Printer& p, const Scenario& scenario, Detail detail, std::stri
   const std::string name = scenario.name.empty() ? scenario.source : scenario.name;
   p.line(s.paint(fmt::format("maskviz {} {} {}", command, s.bullet(), s.text(name)), Tone::heading));
   if (!scenario.description.empty()) p.paragraph(scenario.description, "  ");
-  p.paragraph(fmt::format("seed {}{}detail {}{}numbers to {} decimals{}Keras 3.15.1 semantics, float32", scenario.seed,
-                          s.sep(), detail_name(detail), s.sep(), p.precision(), s.sep()),
+  p.paragraph(fmt::format("seed {}{}detail {}{}numbers to {} decimals{}Keras {} semantics, float32", scenario.seed,
+                          s.sep(), detail_name(detail), s.sep(), p.precision(), s.sep(), kKerasVersion),
               "  ", Tone::dim);
   const TextOptions& o = p.options();
   std::vector<std::string> picked;

@@ -47,7 +47,6 @@ class Style {
   const char* sep() const { return ascii_ ? " - " : " · "; }   // between items on one line
   const char* delta() const { return ascii_ ? "d" : "Δ"; }
   const char* sigma() const { return ascii_ ? "sum" : "Σ"; }
-  const char* dash() const { return ascii_ ? "-" : "—"; }
   const char* check() const { return ascii_ ? "ok" : "✓"; }
   const char* ellipsis() const { return ascii_ ? "..." : "…"; }
 

@@ -43,7 +43,6 @@ class JsonFields {
   std::string choice(std::string_view key, std::optional<std::string> fallback,
                      const std::vector<std::string>& allowed);
 
-  void allow(std::string_view key) { read_.insert(std::string(key)); }
   // Throws on the first key that nothing read: "did you mean" the accepted key of a near name, or else
   // the list of what this object accepts.
   void finish() const;
