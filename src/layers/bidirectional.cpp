@@ -13,6 +13,7 @@
 #include "core/errors.h"
 #include "engine/mask_plan.h"
 #include "layers/rnn.h"
+#include "scenario/json_fields.h"
 
 namespace maskviz {
 

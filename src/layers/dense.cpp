@@ -9,6 +9,7 @@
 #include "core/eigen.h"
 #include "layers/activations.h"
 #include "layers/layer.h"
+#include "scenario/json_fields.h"
 
 namespace maskviz {
 

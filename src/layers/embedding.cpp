@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "layers/embedding.h"
+#include "scenario/json_fields.h"
 
 namespace maskviz {
 

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "core/errors.h"
+#include "scenario/json_fields.h"
 
 namespace maskviz {
 

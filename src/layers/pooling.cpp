@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "layers/layer.h"
+#include "scenario/json_fields.h"
 
 namespace maskviz {
 

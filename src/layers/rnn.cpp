@@ -15,6 +15,7 @@
 // The cell's result at a masked step is computed and thrown away: masking changes no weight, it
 // replaces a step's result by what was there before.
 #include "layers/rnn.h"
+#include "scenario/json_fields.h"
 
 #include <fmt/format.h>
 

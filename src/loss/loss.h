@@ -2,7 +2,7 @@
 #pragma once
 
 #include "engine/record.h"
-#include "scenario/scenario.h"
+#include "loss/loss_spec.h"
 
 namespace maskviz {
 

@@ -8,17 +8,9 @@
 
 #include "core/tensor.h"
 #include "layers/layer.h"
+#include "loss/loss_spec.h"
 
 namespace maskviz {
-
-enum class LossKind { mse, mae, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy };
-const std::vector<std::string>& loss_names();
-const char* loss_name(LossKind kind);
-
-struct LossSpec {
-  LossKind kind = LossKind::mse;
-  bool from_logits = false;
-};
 
 struct Scenario {
   std::string source;  // the file name as given ("-" for standard input)
