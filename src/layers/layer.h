@@ -1,9 +1,23 @@
 // The layer interface. One file per layer type implements it: its config (read and checked), its
-// shapes, its weights, and its forward math, which writes what happened into a LayerRecord.
+// shapes, its weights, what it does with a mask, and its forward math, which writes what happened into
+// a LayerRecord (engine/record.h).
 //
-// How to add a layer: (1) write layers/<name>.cpp with a class deriving from Layer and a factory
-// `make_<name>(LayerSite&)`; (2) add one line to the table in layers/registry.cpp; (3) add a golden or
-// hand-derived test in tests/. No renderer needs to change: they read only the record.
+// How to add a layer of an existing record kind (rows, recurrent steps, lookups, reductions, halves,
+// or output only); tests/new_layer_test.cpp does exactly this from a test:
+//   1. src/layers/<name>.cpp: a class deriving from Layer. The constructor reads the config from
+//      site.fields (scenario/json_fields.h) and sets output_shape_; override supports_masking(), config(),
+//      weight_specs() when it has weights, mask_action() only when it does more than Keras' default
+//      (pass the mask on when it supports masking, drop it when not) with mask_use() saying how it
+//      creates or reads it, record_floats() when it records more than its output, and forward(), which
+//      writes the output (and result.mask when it creates one) and emplaces its kind's payload with
+//      the labels: equations in display form, gate names, column offsets.
+//   2. src/layers/registry.cpp: the factory's declaration and one row of the table.
+//   3. A config key maskviz has never read: add it to the typo lists, check_typos' in
+//      scenario/load.cpp and is_format_field's in scenario/json_fields.cpp.
+//   4. tests/: a golden or a hand-derived test; docs/scenario-format.md: an example for users.
+// Nothing else: CMake globs src/layers/, the engine passes masks, and no renderer reads a layer's type.
+// A new kind of record is one more alternative in LayerPayload (engine/record.h); the compiler then
+// lists every renderer's std::visit that must draw it (text_layer.cpp, json_export.cpp).
 #pragma once
 
 #include <memory>
@@ -12,12 +26,18 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/tensor.h"
 #include "engine/record.h"
 #include "init/initializers.h"
-#include "scenario/json_fields.h"
 
 namespace maskviz {
+
+// A layer reads its config through JsonFields (scenario/json_fields.h, included by each layer's .cpp),
+// so that this header, which scenario.h includes, depends on nothing in scenario/.
+class JsonFields;
+using Json = nlohmann::json;
 
 struct WeightSpec {
   std::string name;  // Keras name
@@ -105,6 +125,9 @@ using LayerFactory = std::unique_ptr<Layer> (*)(LayerSite& site);
 // The registry: Keras class name -> factory. Throws ScenarioError for an unknown type.
 std::unique_ptr<Layer> make_layer(LayerSite& site);
 const std::vector<std::string>& known_layer_types();
+// Adds (or replaces) a type at run time: a test registers a layer of its own this way. maskviz's own
+// layers are the table in registry.cpp.
+void register_layer(std::string type, LayerFactory factory);
 std::string default_layer_name(std::string_view type);  // "SimpleRNN" -> "simple_rnn"
 
 // A ScenarioError for a layer that cannot take the input it is given.

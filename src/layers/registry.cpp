@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "layers/layer.h"
+#include "scenario/json_fields.h"
 
 namespace maskviz {
 
@@ -24,8 +25,10 @@ std::unique_ptr<Layer> make_activation(LayerSite&);
 
 namespace {
 
-const std::vector<std::pair<std::string, LayerFactory>>& registry() {
-  static const std::vector<std::pair<std::string, LayerFactory>> table = {
+using Registry = std::vector<std::pair<std::string, LayerFactory>>;
+
+Registry& registry() {
+  static Registry table = {
       {"Embedding", make_embedding},
       {"Masking", make_masking},
       {"Dense", make_dense},
@@ -42,15 +45,27 @@ const std::vector<std::pair<std::string, LayerFactory>>& registry() {
   return table;
 }
 
-}  // namespace
-
-const std::vector<std::string>& known_layer_types() {
-  static const std::vector<std::string> names = [] {
+std::vector<std::string>& type_names() {
+  static std::vector<std::string> names = [] {
     std::vector<std::string> out;
     for (const auto& [name, factory] : registry()) out.push_back(name);
     return out;
   }();
   return names;
+}
+
+}  // namespace
+
+const std::vector<std::string>& known_layer_types() { return type_names(); }
+
+void register_layer(std::string type, LayerFactory factory) {
+  for (auto& [name, existing] : registry())
+    if (name == type) {
+      existing = factory;
+      return;
+    }
+  type_names().push_back(type);
+  registry().emplace_back(std::move(type), factory);
 }
 
 std::unique_ptr<Layer> make_layer(LayerSite& site) {
