@@ -12,8 +12,8 @@
 //      writes the output (and result.mask when it creates one) and emplaces its kind's payload with
 //      the labels: equations in display form, gate names, column offsets.
 //   2. src/layers/registry.cpp: the factory's declaration and one row of the table.
-//   3. A config key maskviz has never read: add it to the typo lists, check_typos' in
-//      scenario/load.cpp and is_format_field's in scenario/json_fields.cpp.
+//   3. A config key maskviz has never read: add it to layer_fields() in scenario/json_fields.cpp, the
+//      one list that tells a typo from a key.
 //   4. tests/: a golden or a hand-derived test; docs/scenario-format.md: an example for users.
 // Nothing else: CMake globs src/layers/, the engine passes masks, and no renderer reads a layer's type.
 // A new kind of record is one more alternative in LayerPayload (engine/record.h); the compiler then

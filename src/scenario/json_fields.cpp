@@ -165,13 +165,22 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-bool is_format_field(std::string_view key) {
-  static const std::set<std::string, std::less<>> names = {
-      "maskviz", "name", "description", "seed", "input", "tokens", "values", "layers", "target", "loss",
-      "from_logits", "type", "weights", "units", "activation", "use_bias", "return_sequences", "return_state",
+const std::vector<std::string>& layer_fields() {
+  static const std::vector<std::string> names = {
+      "type", "name", "weights", "units", "activation", "use_bias", "return_sequences", "return_state",
       "go_backwards", "mask_zero", "mask_value", "input_dim", "output_dim", "merge_mode", "layer", "rate",
-      "recurrent_activation", "unit_forget_bias", "reset_after", "zero_output_for_mask", "kernel",
-      "recurrent_kernel", "bias", "embeddings", "forward", "backward"};
+      "recurrent_activation", "unit_forget_bias", "reset_after", "zero_output_for_mask"};
+  return names;
+}
+
+bool is_format_field(std::string_view key) {
+  static const std::set<std::string, std::less<>> names = [] {
+    std::set<std::string, std::less<>> out = {"maskviz", "name", "description", "seed", "input", "tokens", "values",
+                                              "layers", "target", "loss", "from_logits", "kernel", "recurrent_kernel",
+                                              "bias", "embeddings", "forward", "backward"};
+    out.insert(layer_fields().begin(), layer_fields().end());
+    return out;
+  }();
   return names.count(key) != 0;
 }
 

@@ -56,6 +56,9 @@ class JsonFields {
 };
 
 std::size_t edit_distance(std::string_view a, std::string_view b);
+// The keys a layer object may hold, every layer type's config keys among them: the one list a layer
+// with a config key maskviz has never read adds it to (it decides what counts as a typo).
+const std::vector<std::string>& layer_fields();
 // Whether `key` is a field name somewhere in the scenario format (so never taken for another's typo).
 bool is_format_field(std::string_view key);
 

@@ -252,10 +252,7 @@ void read_layers(JsonFields& top, Scenario& s, const LoadOptions& options) {
       throw ScenarioError(pointer_append(pointer_append("/layers", i - 1), "return_state"),
                           "a layer with return_state gives a list (output and states), and a Sequential stack "
                           "cannot go on from a list; expected return_state only on the last layer");
-    check_typos(layers[i], pointer, {"type", "name", "weights", "units", "activation", "use_bias", "return_sequences",
-                                     "return_state", "go_backwards", "mask_zero", "mask_value", "input_dim",
-                                     "output_dim", "merge_mode", "layer", "rate", "recurrent_activation",
-                                     "unit_forget_bias", "reset_after", "zero_output_for_mask"});
+    check_typos(layers[i], pointer, layer_fields());
     JsonFields fields(layers[i], pointer, "a layer");
     // Names default as Keras does: "lstm", then "lstm_1", ... per type, counting only the layers that were
     // named automatically (Keras' auto_name draws a number only for those).
