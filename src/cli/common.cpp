@@ -12,6 +12,8 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "io/input_file.h"
+#include "io/streams.h"
 
 namespace maskviz::cli {
 
@@ -63,17 +65,6 @@ std::size_t parse_size(const std::string& text) {
   return static_cast<std::size_t>(value * scale);
 }
 
-std::string read_all(const std::string& path) {
-  if (path == "-") {
-    std::ostringstream buffer;
-    buffer << std::cin.rdbuf();
-    return buffer.str();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(fmt::format("cannot open \"{}\" for reading", path));
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 bool terminal_colors() {
   const char* no_color = std::getenv("NO_COLOR");
   if (no_color != nullptr && no_color[0] != '\0') return false;
@@ -90,7 +81,7 @@ Loaded load(const ScenarioOptions& options) {
   if (options.detail == "full") load_options.detail = Detail::full;
   if (options.detail == "steps") load_options.detail = Detail::steps;
   if (options.detail == "outputs") load_options.detail = Detail::outputs;
-  Scenario scenario = load_scenario(read_all(options.path), options.path, load_options);
+  Scenario scenario = load_scenario(io::read_input(options.path), options.path, load_options);
   const Detail detail = load_options.detail.value_or(default_detail(scenario));
   return {std::move(scenario), detail};
 }
@@ -154,9 +145,6 @@ TextOptions text_options(const TextFlags& flags, const Scenario& scenario) {
   return options;
 }
 
-void emit(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
+void emit(const std::string& text) { io::write_stdout(text); }
 
 }  // namespace maskviz::cli

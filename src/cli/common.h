@@ -43,7 +43,8 @@ Loaded load(const ScenarioOptions& options);
 // Resolves the flags against the trace (a --layer or --batch that does not exist is a UsageError).
 TextOptions text_options(const TextFlags& flags, const Scenario& scenario);
 
-// Writes `text` to stdout in one piece, so that an error never leaves half a trace behind.
+// Writes `text` to stdout in one piece, so that an error never leaves half a trace behind; a failed
+// write is an io::WriteError.
 void emit(const std::string& text);
 
 }  // namespace maskviz::cli
