@@ -7,7 +7,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 jobs="${MASKVIZ_JOBS:-2}"
-"$root/scripts/setup.sh"
+"$root/scripts/setup.sh" all
 
 echo
 echo "== test suite (build/)"
