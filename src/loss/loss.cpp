@@ -11,7 +11,8 @@
 //
 // Reduction "sum_over_batch_size", with N terms and V of them kept by the mask (loss.py apply_mask):
 //   w = where(mask, N/V, 0)   (N/V = divide_no_nan: 0 when V = 0)      w = 1 without a mask
-//   loss = Σ L·w / N          which is Σ_kept L / V: the mean over the valid steps only.
+//   loss = Σ L·w / N          which is Σ_kept L / V: the mean over the valid steps only,
+//                             unless a masked L is NaN or ±inf: then L·0 = NaN and so is the loss.
 #include "loss/loss.h"
 
 #include <fmt/format.h>
@@ -119,9 +120,10 @@ LossRecord compute_loss(const LossSpec& spec, const Tensor& y_pred, const Tensor
     const float scale = r.valid == 0 ? 0.0f : static_cast<float>(r.total) / static_cast<float>(r.valid);
     for (std::size_t i = 0; i < r.total; ++i) r.weights[i] = mask->keep[i] ? scale : 0.0f;
   }
+  // Every term is multiplied by its weight, masked ones too (loss.py reduce_weighted_values: values *
+  // sample_weight): a NaN or infinite term at a masked step gives NaN · 0 = NaN, and the loss is NaN.
   double sum = 0;  // accumulate in double, round once
-  for (std::size_t i = 0; i < r.total; ++i)
-    if (r.weights[i] != 0.0f) sum += static_cast<double>(r.terms[i] * r.weights[i]);
+  for (std::size_t i = 0; i < r.total; ++i) sum += static_cast<double>(r.terms[i] * r.weights[i]);
   r.weighted_sum = static_cast<float>(sum);
   r.value = r.total == 0 ? 0.0f : r.weighted_sum / static_cast<float>(r.total);
   return r;

@@ -16,6 +16,13 @@ namespace {
 
 constexpr std::size_t kSpelledTerms = 12;  // beyond this, the sum shows its first and last terms
 
+// Masked terms (weight 0) that are NaN or infinite: they make the loss NaN all the same.
+std::size_t masked_non_finite(const LossRecord& loss) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < loss.terms.size(); ++i) n += loss.weights[i] == 0.0f && !std::isfinite(loss.terms[i]);
+  return n;
+}
+
 const char* mode_words(RunMode mode) { return mode == RunMode::masked ? "masked run" : "unmasked run"; }
 
 }  // namespace
@@ -74,7 +81,10 @@ void print_loss(Printer& p, const LossRecord& loss, RunMode mode, const LossReco
                  {{number(loss.terms[i], precision), tone},
                   {whole_or_number(loss.weights[i], precision), counts ? Tone::plain : Tone::masked},
                   {number(loss.terms[i] * loss.weights[i], precision), tone}},
-                 {{counts ? "counts" : "masked: left out", counts ? Tone::valid : Tone::masked}});
+                 {{counts                             ? "counts"
+                   : std::isfinite(loss.terms[i]) ? "masked: left out"
+                                                  : "masked, but not left out: NaN · 0 = NaN",
+                   counts ? Tone::valid : Tone::masked}});
     ++shown;
   }
   if (!p.options().summary && shown > 0) p.grid(grid, 2);
@@ -91,7 +101,8 @@ void print_loss(Printer& p, const LossRecord& loss, RunMode mode, const LossReco
     p.paragraph(fmt::format("{} L {} w / N = {} / {} = {}", s.sigma(), s.times(), scalar(loss.weighted_sum, precision),
                             loss.total, value),
                 "  loss = ", Tone::heading);
-    p.note("with no valid step the loss is 0, not NaN: the terms are computed, then all weighted 0.", 2);
+    if (masked_non_finite(loss) == 0)
+      p.note("with no valid step the loss is 0, not NaN: the terms are computed, then all weighted 0.", 2);
   } else if (loss.mask) {
     const std::size_t masked = loss.total - loss.valid;
     p.paragraph(fmt::format("N = {} terms, V = {} valid: a valid term weighs N/V = {}/{} = {}, a masked one 0", loss.total,
@@ -101,8 +112,9 @@ void print_loss(Printer& p, const LossRecord& loss, RunMode mode, const LossReco
     p.paragraph(fmt::format("{} L {} w / N = {} / {} = {}", s.sigma(), s.times(), scalar(loss.weighted_sum, precision),
                             loss.total, value),
                 "  loss = ");
-    p.paragraph(fmt::format("the mean of the {} valid terms = {}", loss.valid, loss_reduction_text(p, loss)), "       = ",
-                Tone::heading);
+    if (masked_non_finite(loss) == 0)
+      p.paragraph(fmt::format("the mean of the {} valid terms = {}", loss.valid, loss_reduction_text(p, loss)),
+                  "       = ", Tone::heading);
     if (masked > 0)
       p.note(fmt::format("the {} masked {} still computed in the output; the mask only gives {} weight 0.", masked,
                          masked == 1 ? "term is" : "terms are", masked == 1 ? "it" : "them"),
@@ -111,6 +123,13 @@ void print_loss(Printer& p, const LossRecord& loss, RunMode mode, const LossReco
     p.paragraph(fmt::format("the mean of all {} terms = {}", loss.total, loss_reduction_text(p, loss)), "  loss = ",
                 Tone::heading);
   }
+  if (const std::size_t n = masked_non_finite(loss); n > 0)
+    p.note(fmt::format("{} masked {} {} NaN or infinite, and Keras multiplies every term by its weight: NaN · 0 = NaN "
+                       "and inf · 0 = NaN, so the masked loss is NaN (keras/src/losses/loss.py, "
+                       "reduce_weighted_values: values * sample_weight). The mask does not protect the loss from "
+                       "what the model computes at a padded step.",
+                       n, n == 1 ? "term" : "terms", n == 1 ? "is" : "are"),
+           2);
   if (other != nullptr) {
     const float gap = loss.value - other->value;
     p.paragraph(fmt::format("{} (the {}){}{}", scalar(other->value, precision),
