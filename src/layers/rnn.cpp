@@ -248,9 +248,15 @@ void RnnLayer::forward(const ForwardArgs& args, ForwardResult& result, LayerReco
               "the step before and the output is 0 (zero_output_for_mask)."
             : "at a masked step the cell is still computed, then thrown away: the states are carried over from "
               "the step before, and so is the output. No weight changes.");
+    // With zero_output_for_mask a masked last step outputs 0 (Keras' rnn: outputs[-1] of the zeroed
+    // outputs), so only without it is the last valid step's output what comes out.
     if (!config_.return_sequences)
-      record.notes.push_back("return_sequences=false: the output is the one of the last processed step, so with "
-                             "trailing padding it is the output of the last valid step, carried through the padding.");
+      record.notes.push_back(config_.zero_output_for_mask
+                                 ? "return_sequences=false: the output is the one of the last processed step, so "
+                                   "with trailing padding it is 0 (zero_output_for_mask), not the last valid step's."
+                                 : "return_sequences=false: the output is the one of the last processed step, so "
+                                   "with trailing padding it is the output of the last valid step, carried through "
+                                   "the padding.");
     if (config_.go_backwards && config_.return_sequences)
       record.warnings.push_back("go_backwards with return_sequences: the outputs are in processing (reversed) "
                                 "order, but the mask handed on is not reversed, so it no longer lines up with "
