@@ -224,7 +224,19 @@ Tensor read_target(const Json& value, const Shape& output_shape, const LossSpec&
   return target;
 }
 
-std::string mib(double bytes) { return fmt::format("{:.0f} MiB", std::ceil(bytes / (1024.0 * 1024.0))); }
+// A size in the unit that keeps it readable, rounded up to a tenth, so that a need just over a limit
+// reads as larger than the limit ("1.1 KiB, over the memory limit of 1.0 KiB"), never as the same figure.
+std::string size_text(double bytes) {
+  if (bytes < 1024) return fmt::format("{:.0f} bytes", std::ceil(bytes));
+  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+  std::size_t unit = 0;
+  double value = bytes / 1024;
+  while (value >= 1024 && unit + 1 < std::size(units)) {
+    value /= 1024;
+    ++unit;
+  }
+  return fmt::format("{:.1f} {}", std::ceil(value * 10) / 10, units[unit]);
+}
 
 }  // namespace
 
@@ -299,8 +311,8 @@ Scenario load_scenario(const std::string& text, const std::string& source, const
     if (weight_bytes > static_cast<double>(options.max_memory_bytes))
       throw ScenarioError(fields.pointer(), fmt::format("the weights up to layer \"{}\" need about {}, over the "
                                                         "memory limit of {}; use smaller layers or raise --max-memory",
-                                                        name, mib(weight_bytes),
-                                                        mib(static_cast<double>(options.max_memory_bytes))));
+                                                        name, size_text(weight_bytes),
+                                                        size_text(static_cast<double>(options.max_memory_bytes))));
     layer->load_weights(fields.raw("weights"), fields.pointer_of("weights"), s.seed, i);
     fields.finish();
     shape = layer->output_shape();
@@ -330,8 +342,8 @@ Scenario load_scenario(const std::string& text, const std::string& source, const
                         fmt::format("running this scenario needs about {} for the weights and the {}-detail record of "
                                     "both runs, most of it for layer \"{}\", over the memory limit of {}; use a "
                                     "smaller batch or fewer steps, --detail outputs, or raise --max-memory",
-                                    mib(needed), detail_name(detail), s.layers[biggest]->name(),
-                                    mib(static_cast<double>(options.max_memory_bytes))));
+                                    size_text(needed), detail_name(detail), s.layers[biggest]->name(),
+                                    size_text(static_cast<double>(options.max_memory_bytes))));
   }
   return s;
 }
