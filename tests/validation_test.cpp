@@ -318,7 +318,7 @@ TEST(Validation, EmbeddingMustBeFirstOnTokens) {
   EXPECT_REFUSED(on_tokens(R"({"type": "Embedding", "input_dim": 4, "output_dim": 2})"), "/layers/1/type",
                  "cannot follow an output of shape [2, 3, 2]: it expects integer token ids");
   EXPECT_REFUSED(on_values(R"({"type": "Embedding", "input_dim": 4, "output_dim": 2})"), "/layers/0/type",
-                 "embedding cannot follow an output of shape [1, 3, 2]");
+                 "an Embedding looks up integer token ids: give the input as \"input\": {\"tokens\": [[...]]}");
 }
 
 TEST(Validation, SequenceLayersOnTwoDimensions) {
