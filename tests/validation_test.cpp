@@ -278,7 +278,7 @@ TEST(Validation, WrongLayerFieldTypes) {
 
 TEST(Validation, UnknownActivation) {
   EXPECT_REFUSED(on_values(R"({"type": "Dense", "units": 2, "activation": "relu6"})"), "/layers/0/activation",
-                 "unknown value \"relu6\"; expected one of \"linear\", \"relu\"");
+                 "unknown value \"relu6\"; did you mean \"relu\"? expected one of \"linear\", \"relu\"");
   EXPECT_REFUSED(on_values(R"({"type": "LSTM", "units": 2, "recurrent_activation": "hard_tanh"})"),
                  "/layers/0/recurrent_activation", "unknown value \"hard_tanh\"");
   EXPECT_REFUSED(on_values(R"({"type": "Activation"})"), "/layers/0/activation", "missing required field");
