@@ -114,7 +114,10 @@ TextOptions text_options(const TextFlags& flags, const Scenario& scenario) {
     } catch (const std::exception&) {
       throw UsageError(fmt::format("--steps \"{}\" is not a range; expected A:B, A:, :B or A", flags.steps));
     }
-    if (first > last || last >= T)
+    if (first > last)
+      throw UsageError(fmt::format("--steps {} is reversed; expected A:B with A <= B, such as {}:{}", flags.steps,
+                                   last, first));
+    if (last >= T)
       throw UsageError(fmt::format("--steps {} is out of range; the scenario has steps 0 to {}", flags.steps, T - 1));
     options.steps = std::pair{first, last};
   }
