@@ -19,6 +19,7 @@ void setup_validate(CLI::App& app, std::function<int()>& action) {
   add_scenario_options(*sub, options->scenario);
   sub->add_flag("--no-color", options->text.no_color, "no colour or emphasis");
   sub->add_flag("--ascii", options->text.ascii, "ASCII only");
+  add_width_option(*sub, options->text);
   sub->callback([options, &action] {
     action = [options] {
       const Loaded loaded = load(options->scenario);

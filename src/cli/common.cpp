@@ -28,6 +28,11 @@ void add_scenario_options(CLI::App& app, ScenarioOptions& options) {
       ->check(CLI::IsMember({"full", "steps", "outputs"}));
 }
 
+void add_width_option(CLI::App& app, TextFlags& flags) {
+  app.add_option("--width", flags.width, "columns to lay the output out in (default: COLUMNS, the terminal's, or 100)")
+      ->check(CLI::Range(40, 1000));
+}
+
 void add_text_options(CLI::App& app, TextFlags& flags, bool with_mode) {
   app.add_option("--precision", flags.precision, "digits after the decimal point")->check(CLI::Range(0, 9))
       ->default_str("4");
@@ -39,7 +44,7 @@ void add_text_options(CLI::App& app, TextFlags& flags, bool with_mode) {
   app.add_option("--batch", flags.batch, "only this sequence (0-based)")->check(CLI::NonNegativeNumber);
   app.add_option("--steps", flags.steps, "only steps A to B, inclusive (A:B, 0-based)");
   app.add_option("--layer", flags.layer, "only this layer (by name)");
-  app.add_option("--width", flags.width, "columns to lay the output out in (default: the terminal's, or 100)");
+  add_width_option(app, flags);
 }
 
 namespace {
@@ -131,10 +136,11 @@ TextOptions text_options(const TextFlags& flags, const Scenario& scenario) {
     if (!found) throw UsageError(fmt::format("--layer \"{}\" is not in the scenario; its layers are: {}", flags.layer, names));
     options.layer = flags.layer;
   }
+  // --width, else COLUMNS (also when piped: `COLUMNS=200 maskviz run S | less -S`), else the terminal's.
   options.width = flags.width;
   if (options.width == 0) {
     options.width = 100;
-    if (const char* columns = std::getenv("COLUMNS"); columns != nullptr && isatty(STDOUT_FILENO) != 0) {
+    if (const char* columns = std::getenv("COLUMNS"); columns != nullptr && columns[0] != '\0') {
       const long value = std::strtol(columns, nullptr, 10);
       if (value >= 40 && value <= 1000) options.width = static_cast<std::size_t>(value);
     } else if (winsize size{}; isatty(STDOUT_FILENO) != 0 && ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0) {

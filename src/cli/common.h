@@ -32,6 +32,7 @@ struct TextFlags {
 
 void add_scenario_options(CLI::App& app, ScenarioOptions& options);
 void add_text_options(CLI::App& app, TextFlags& flags, bool with_mode);
+void add_width_option(CLI::App& app, TextFlags& flags);  // part of add_text_options; validate takes it alone
 
 struct Loaded {
   Scenario scenario;
