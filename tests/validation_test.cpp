@@ -267,7 +267,7 @@ TEST(Validation, WrongLayerFieldTypes) {
   EXPECT_REFUSED(on_values(R"({"type": "Masking", "mask_value": "0"})"), "/layers/0/mask_value", "expected a number");
   EXPECT_REFUSED(on_values(R"({"type": "Dense", "units": 2, "name": ["a"]})"), "/layers/0/name", "expected a string");
   EXPECT_REFUSED(on_values(R"({"type": "Dense"})"), "/layers/0/units", "missing required field \"units\"");
-  EXPECT_REFUSED(on_values(R"({"type": "Dropout", "rate": 1})"), "/layers/0/rate", "expected a number in [0, 1)");
+  EXPECT_REFUSED(on_values(R"({"type": "Dropout", "rate": 1.5})"), "/layers/0/rate", "expected a number in [0, 1]");
   EXPECT_REFUSED(on_values(R"({"type": "Bidirectional", "layer": {"type": "Dense", "units": 2}})"),
                  "/layers/0/layer/type", "unknown value \"Dense\"; expected one of \"SimpleRNN\", \"LSTM\", \"GRU\"");
   EXPECT_REFUSED(on_values(R"({"type": "Bidirectional", "layer": {"type": "LSTM", "units": 2}, "merge_mode": "max"})"),

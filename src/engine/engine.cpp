@@ -48,6 +48,7 @@ RunRecord run_model(const Scenario& scenario, RunMode mode, Detail detail) {
                            keras_logits ? &*keras_logits : nullptr, mode, detail};
     ForwardResult result;
     layer->forward(args, result, record);
+    record.notes.insert(record.notes.end(), layer->config_notes().begin(), layer->config_notes().end());
     if (drops) {
       record.mask_action = MaskAction::dropped;
       record.warnings.insert(record.warnings.begin(), keras_drop_warning(*layer));

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "core/tensor.h"
@@ -12,9 +14,12 @@
 namespace maskviz {
 
 struct Initializer {
-  enum class Kind { zeros, ones, glorot_uniform, orthogonal, uniform, lstm_bias };
+  // glorot_normal and he_normal are Keras' VarianceScaling with a normal truncated at two standard
+  // deviations; normal is RandomNormal (not truncated).
+  enum class Kind { zeros, ones, glorot_uniform, glorot_normal, he_uniform, he_normal, orthogonal, uniform, normal,
+                    lstm_bias };
   Kind kind = Kind::zeros;
-  float minval = 0, maxval = 0;  // uniform only
+  float minval = 0, maxval = 0;  // uniform: the range; normal: minval is the mean, maxval the stddev
   std::size_t units = 0;         // lstm_bias only: zeros with the forget block [u, 2u) at one
 
   static Initializer zeros() { return {Kind::zeros}; }
@@ -23,6 +28,11 @@ struct Initializer {
   static Initializer uniform(float lo, float hi) { return {Kind::uniform, lo, hi}; }
   static Initializer lstm_bias(std::size_t u) { return {Kind::lstm_bias, 0, 0, u}; }
 };
+
+// Keras' names for the initializers above, as a pasted config carries them ("glorot_uniform",
+// "he_normal", "random_uniform", ...), with Keras' default arguments; nullopt for a name it does not know.
+std::optional<Initializer> initializer_by_name(std::string_view name);
+const std::vector<std::string>& initializer_names();
 
 // Text for the trace: "glorot_uniform(limit=0.5345)".
 std::string describe(const Initializer& init, const Shape& shape);

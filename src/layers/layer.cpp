@@ -54,8 +54,11 @@ void Layer::load_weights(const Json* given, const std::string& pointer, std::uin
       weight.value = read_tensor(*values[i], pointers[i], spec.shape.size(), spec.shape,
                                  fmt::format("{}'s {}", name_, spec.name));
     } else {
-      weight.value = draw_weight(spec.init, spec.shape, weight_stream_key(seed, layer_index, spec.name));
-      weight.initializer = describe(spec.init, spec.shape);
+      Initializer init = spec.init;
+      for (const auto& [name, chosen] : initializers_)
+        if (name == spec.name) init = chosen;
+      weight.value = draw_weight(init, spec.shape, weight_stream_key(seed, layer_index, spec.name));
+      weight.initializer = describe(init, spec.shape);
     }
     weights_.push_back(std::move(weight));
   }

@@ -19,6 +19,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
+
+#include "core/errors.h"
 
 namespace maskviz {
 
@@ -38,6 +41,11 @@ RnnConfig read_rnn_config(JsonFields& f, const std::string& type) {
   c.zero_output_for_mask = f.boolean("zero_output_for_mask", false);
   if (type == "LSTM") c.unit_forget_bias = f.boolean("unit_forget_bias", true);
   if (type == "GRU") c.reset_after = f.boolean("reset_after", true);
+  c.dropout = f.number("dropout", 0.0);
+  c.recurrent_dropout = f.number("recurrent_dropout", 0.0);
+  for (const auto& [key, rate] : {std::pair{"dropout", c.dropout}, std::pair{"recurrent_dropout", c.recurrent_dropout}})
+    if (rate < 0 || rate > 1)
+      throw ScenarioError(f.pointer_of(key), fmt::format("{} is out of range; expected a number in [0, 1]", key));
   return c;
 }
 
@@ -239,6 +247,10 @@ void RnnLayer::forward(const ForwardArgs& args, ForwardResult& result, LayerReco
       result.states.push_back(
           {names[s], Tensor({B, config_.units}, std::vector<float>(states[s].data(), states[s].data() + states[s].size()))});
 
+  if (config_.dropout > 0 || config_.recurrent_dropout > 0)
+    record.notes.push_back(fmt::format("dropout={:g}, recurrent_dropout={:g}: Keras applies them in training only; "
+                                       "at inference (evaluate, predict), which this shows, they change nothing.",
+                                       config_.dropout, config_.recurrent_dropout));
   record.mask_action = planned_mask_action(mask.has_value());
   if (mask && config_.return_sequences) result.mask = mask;
   if (mask) {

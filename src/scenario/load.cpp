@@ -9,6 +9,7 @@
 
 #include "core/errors.h"
 #include "layers/embedding.h"
+#include "scenario/keras_arguments.h"
 #include "scenario/scenario.h"
 
 namespace maskviz {
@@ -179,6 +180,12 @@ LossSpec read_loss(const Json& value) {
   JsonFields fields(value, "/loss", "a loss name or an object {\"name\": ..., \"from_logits\": ...}");
   const auto name = fields.choice("name", std::nullopt, loss_names());
   spec.kind = static_cast<LossKind>(std::find(loss_names().begin(), loss_names().end(), name) - loss_names().begin());
+  // Keras' MeanSquaredError and MeanAbsoluteError take no from_logits at all: passing it, even false, is
+  // a TypeError there (unexpected keyword argument), so a scenario that says it is refused the same way.
+  if ((spec.kind == LossKind::mse || spec.kind == LossKind::mae) && fields.raw("from_logits") != nullptr)
+    throw ScenarioError("/loss/from_logits", fmt::format("{} takes no from_logits: Keras refuses the argument "
+                                                         "(TypeError, unexpected keyword argument); remove it",
+                                                         name));
   spec.from_logits = fields.boolean("from_logits", false);
   fields.finish();
   return spec;
@@ -307,6 +314,7 @@ Scenario load_scenario(const std::string& text, const std::string& source, const
                           fmt::format("a second layer named \"{}\"; Keras requires unique layer names", name));
     LayerSite site{fields, i, name, shape, s.tokens};
     auto layer = make_layer(site);
+    read_keras_arguments(fields, *layer);
     weight_bytes += static_cast<double>(layer->weight_floats()) * sizeof(float);
     if (weight_bytes > static_cast<double>(options.max_memory_bytes))
       throw ScenarioError(fields.pointer(), fmt::format("the weights up to layer \"{}\" need about {}, over the "
