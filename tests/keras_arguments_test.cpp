@@ -106,3 +106,39 @@ TEST(KerasArguments, FromLogitsOnMseOrMaeIsRefusedAsKerasRefusesIt) {
 
 }  // namespace
 }  // namespace maskviz
+
+namespace maskviz {
+namespace {
+
+// Flatten then Dense(1) gives [2, 1]; a target [2] is expanded to [2, 1]: the same loss as [[1], [0]].
+TEST(TargetRank, ARankOneTargetIsExpandedAsKerasDoes) {
+  const std::string layers = R"("input": {"values": [[[1], [2]], [[3], [4]]]}, "seed": 2,
+      "layers": [{"type": "Flatten"}, {"type": "Dense", "units": 1}], "loss": "mse", )";
+  const Scenario short_target = load("{" + layers + R"("target": [1, 0]})");
+  const Scenario full_target = load("{" + layers + R"("target": [[1], [0]]})");
+  const RunRecord a = run_model(short_target, RunMode::masked, Detail::full);
+  const RunRecord b = run_model(full_target, RunMode::masked, Detail::full);
+  EXPECT_EQ(a.loss->terms, b.loss->terms);
+  EXPECT_EQ(a.loss->value, b.loss->value);
+}
+
+// Embedding [[5], [1], [2]] and Dense(1) = identity: the output is [[[1], [2], [5]]] for tokens [1, 2, 0].
+// Against a target [[1, 1, 1]] Keras squeezes the output to [1, 3], so the one term is the mean over the
+// whole sequence, padded step included: (0² + 1² + 4²) / 3 = 17/3, and the mask changes nothing. With the
+// target [[[1], [1], [1]]] the padded step is masked: (0² + 1²) / 2 = 0.5.
+TEST(TargetRank, ATargetOneAxisShortSqueezesTheOutputAndAveragesOverTime) {
+  const std::string layers = R"("input": {"tokens": [[1, 2, 0]]},
+      "layers": [{"type": "Embedding", "input_dim": 3, "output_dim": 1, "mask_zero": true,
+                  "weights": {"embeddings": [[5], [1], [2]]}},
+                 {"type": "Dense", "units": 1, "weights": {"kernel": [[1]], "bias": [0]}}], "loss": "mse", )";
+  const RunRecord squeezed = run_model(load("{" + layers + R"("target": [[1, 1, 1]]})"), RunMode::masked, Detail::full);
+  EXPECT_EQ(squeezed.loss->terms_shape, (Shape{1}));
+  EXPECT_NEAR(squeezed.loss->value, 17.0f / 3.0f, 1e-6);
+  ASSERT_FALSE(squeezed.loss->warnings.empty());
+  EXPECT_NE(squeezed.loss->warnings.back().find("Keras squeezes the output to [1, 3]"), std::string::npos);
+  const RunRecord full = run_model(load("{" + layers + R"("target": [[[1], [1], [1]]]})"), RunMode::masked, Detail::full);
+  EXPECT_NEAR(full.loss->value, 0.5f, 1e-6);
+}
+
+}  // namespace
+}  // namespace maskviz

@@ -191,7 +191,23 @@ LossSpec read_loss(const Json& value) {
   return spec;
 }
 
+// How many arrays are nested at the start of `value`: 2 for [[1, 2]].
+std::size_t nesting(const Json& value) {
+  std::size_t depth = 0;
+  for (const Json* v = &value; v->is_array() && !v->empty(); v = &(*v)[0]) ++depth;
+  return depth;
+}
+
 Tensor read_target(const Json& value, const Shape& output_shape, const LossSpec& loss) {
+  // One axis short of an output whose last axis is 1: taken as it is; the loss squeezes or expands as
+  // Keras' losses do (loss/loss.cpp).
+  if (loss.kind != LossKind::sparse_categorical_crossentropy && output_shape.back() == 1 &&
+      nesting(value) + 1 == output_shape.size()) {
+    const Shape short_shape(output_shape.begin(), output_shape.end() - 1);
+    return read_tensor(value, "/target", short_shape.size(), short_shape,
+                       fmt::format("the target (the last layer's output shape {}, or {})", shape_text(output_shape),
+                                   shape_text(short_shape)));
+  }
   if (loss.kind != LossKind::sparse_categorical_crossentropy) {
     return read_tensor(value, "/target", output_shape.size(), output_shape,
                        fmt::format("the target (the last layer's output shape {})", shape_text(output_shape)));
