@@ -83,6 +83,7 @@ bool terminal_colors() {
 Loaded load(const ScenarioOptions& options) {
   LoadOptions load_options;
   load_options.max_memory_bytes = parse_size(options.max_memory);
+  load_options.draw_weights = options.draw_weights;
   if (options.detail == "full") load_options.detail = Detail::full;
   if (options.detail == "steps") load_options.detail = Detail::steps;
   if (options.detail == "outputs") load_options.detail = Detail::outputs;

@@ -16,6 +16,7 @@ struct ScenarioOptions {
   std::string path;               // "-" for standard input
   std::string max_memory = "1G";  // bytes, or with a K/M/G suffix
   std::string detail;             // "", "full", "steps", "outputs"
+  bool draw_weights = true;       // validate: false, it shows no weight's values
 };
 
 struct TextFlags {

@@ -208,6 +208,12 @@ Tensor draw_weight(const Initializer& init, const Shape& shape, std::uint64_t st
   return out;
 }
 
+double draw_work(const Initializer& init, const Shape& shape) {
+  if (init.kind != Initializer::Kind::orthogonal || shape.size() != 2) return static_cast<double>(element_count(shape));
+  const double n = static_cast<double>(std::max(shape[0], shape[1])), k = static_cast<double>(std::min(shape[0], shape[1]));
+  return n * k * k;
+}
+
 std::optional<Initializer> initializer_by_name(std::string_view name) {
   using Kind = Initializer::Kind;
   if (name == "zeros") return Initializer{Kind::zeros};

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cmath>
+
 #include "core/errors.h"
 
 namespace maskviz {
@@ -57,7 +59,13 @@ void Layer::load_weights(const Json* given, const std::string& pointer, std::uin
       Initializer init = spec.init;
       for (const auto& [name, chosen] : initializers_)
         if (name == spec.name) init = chosen;
-      weight.value = draw_weight(init, spec.shape, weight_stream_key(seed, layer_index, spec.name));
+      if (const double work = draw_work(init, spec.shape); work > kMaxDrawWork)
+        throw ScenarioError(pointer, fmt::format("drawing {}'s {} {} ({}) would take about {:.0f} s, over the second "
+                                                 "that a draw may take; give \"{}\" in \"weights\", or use fewer units",
+                                                 name_, spec.name, shape_text(spec.shape), describe(init, spec.shape),
+                                                 std::ceil(work / kDrawStepsPerSecond), spec.name));
+      weight.value = draw_missing_ ? draw_weight(init, spec.shape, weight_stream_key(seed, layer_index, spec.name))
+                                   : Tensor(spec.shape, {});  // the shape, no values: nothing drawn
       weight.initializer = describe(init, spec.shape);
     }
     weights_.push_back(std::move(weight));

@@ -93,6 +93,9 @@ class Layer {
   void add_config_note(std::string note) { config_notes_.push_back(std::move(note)); }
   // Draw `weight` with `init` instead of the Keras default, when the scenario does not give it.
   void set_initializer(const std::string& weight, const Initializer& init) { initializers_.emplace_back(weight, init); }
+  // false: load_weights checks what is given and records what would be drawn, with its shape, but draws
+  // nothing (validate shows no weight's values).
+  void set_draw_missing(bool draw) { draw_missing_ = draw; }
 
  protected:
   std::string type_;
@@ -102,6 +105,7 @@ class Layer {
   std::vector<Weight> weights_;
   std::vector<std::string> config_notes_;
   std::vector<std::pair<std::string, Initializer>> initializers_;  // by weight name
+  bool draw_missing_ = true;
 };
 
 using LayerFactory = std::unique_ptr<Layer> (*)(LayerSite& site);

@@ -93,7 +93,7 @@ void render_validate(const Scenario& scenario, Detail detail, const TextOptions&
     const Layer& layer = *scenario.layers[i];
     const MaskAction action = layer.planned_mask_action(arrives);
     std::size_t params = 0;
-    for (const auto& w : layer.weights()) params += w.value.size();
+    for (const auto& w : layer.weights()) params += element_count(w.value.shape);  // validate draws no values
     total += params;
     table.add_row({{std::to_string(i), Tone::dim}},
                   {{layer.name(), Tone::plain},

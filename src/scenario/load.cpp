@@ -331,6 +331,7 @@ Scenario load_scenario(const std::string& text, const std::string& source, const
     LayerSite site{fields, i, name, shape, s.tokens};
     auto layer = make_layer(site);
     read_keras_arguments(fields, *layer);
+    layer->set_draw_missing(options.draw_weights);
     weight_bytes += static_cast<double>(layer->weight_floats()) * sizeof(float);
     if (weight_bytes > static_cast<double>(options.max_memory_bytes))
       throw ScenarioError(fields.pointer(), fmt::format("the weights up to layer \"{}\" need about {}, over the "
