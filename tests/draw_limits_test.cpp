@@ -33,9 +33,9 @@ TEST(DrawLimits, AnOrthogonalDrawTooLargeForASecondIsRefusedBeforeItStarts) {
     const CliResult r = run_cli(run);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     EXPECT_EQ(r.status, 2) << command;
-    EXPECT_NE(r.err.find("/layers/0/weights: drawing gru's recurrent_kernel [2000, 6000] (orthogonal(gain=1)) would "
-                         "take about 24 s, over the second that a draw may take; give \"recurrent_kernel\" in "
-                         "\"weights\", or use fewer units"),
+    EXPECT_NE(r.err.find("/layers/0/weights: drawing gru's recurrent_kernel [2000, 6000] (orthogonal(gain=1)) "
+                         "takes 2.4e+10 steps, about 24.0 s, over the 6e+08 that keep a draw under a second; give "
+                         "\"recurrent_kernel\" in \"weights\", or use fewer units"),
               std::string::npos) << r.err;
     EXPECT_LT(seconds, 5.0) << "refused before drawing";
   }
@@ -44,21 +44,21 @@ TEST(DrawLimits, AnOrthogonalDrawTooLargeForASecondIsRefusedBeforeItStarts) {
 TEST(DrawLimits, ValidateDrawsNothingButKnowsEveryShape) {
   LoadOptions options;
   options.draw_weights = false;
-  const Scenario s = load_scenario(gru(600), "draw_limits_test", options);
+  const Scenario s = load_scenario(gru(500), "draw_limits_test", options);
   ASSERT_EQ(s.layers[0]->weights().size(), 3u);
   for (const auto& w : s.layers[0]->weights()) {
     EXPECT_TRUE(w.value.values.empty()) << w.name;
     EXPECT_TRUE(w.drawn);
   }
-  EXPECT_EQ(s.layers[0]->weights()[1].value.shape, (Shape{600, 1800}));
-  // The params column still counts them: 1·1800 + 600·1800 + 2·1800 = 1,085,400.
+  EXPECT_EQ(s.layers[0]->weights()[1].value.shape, (Shape{500, 1500}));
+  // The params column still counts them: 1·1500 + 500·1500 + 2·1500 = 754,500.
   CliRun run;
   run.args = {"validate", "-"};
   run.env = {{"NO_COLOR", "1"}};
-  run.stdin_text = gru(600);
+  run.stdin_text = gru(500);
   const CliResult shown = run_cli(run);
   ASSERT_EQ(shown.status, 0) << shown.err;
-  EXPECT_NE(shown.out.find("1085400"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("754500"), std::string::npos) << shown.out;
 }
 
 #if !defined(__SANITIZE_ADDRESS__)

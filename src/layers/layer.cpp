@@ -60,10 +60,11 @@ void Layer::load_weights(const Json* given, const std::string& pointer, std::uin
       for (const auto& [name, chosen] : initializers_)
         if (name == spec.name) init = chosen;
       if (const double work = draw_work(init, spec.shape); work > kMaxDrawWork)
-        throw ScenarioError(pointer, fmt::format("drawing {}'s {} {} ({}) would take about {:.0f} s, over the second "
-                                                 "that a draw may take; give \"{}\" in \"weights\", or use fewer units",
+        throw ScenarioError(pointer, fmt::format("drawing {}'s {} {} ({}) takes {:.1e} steps, about {:.1f} s, over "
+                                                 "the {:.0e} that keep a draw under a second; give \"{}\" in "
+                                                 "\"weights\", or use fewer units",
                                                  name_, spec.name, shape_text(spec.shape), describe(init, spec.shape),
-                                                 std::ceil(work / kDrawStepsPerSecond), spec.name));
+                                                 work, work / kDrawStepsPerSecond, kMaxDrawWork, spec.name));
       weight.value = draw_missing_ ? draw_weight(init, spec.shape, weight_stream_key(seed, layer_index, spec.name))
                                    : Tensor(spec.shape, {});  // the shape, no values: nothing drawn
       weight.initializer = describe(init, spec.shape);
