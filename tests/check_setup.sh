@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's two commands on a machine where every package is missing, with apt-get, dpkg-query,
-# cmake and sleep replaced by stubs that record what they were asked: the first command must install only
+# cmake, sleep and id replaced by stubs that record what they were asked: the first command must install only
 # the build packages and build only the maskviz target; the second everything; both must wait for the
 # package manager's lock rather than fail. Exit 0 when all holds, 1 with the reason otherwise.
 set -euo pipefail
@@ -20,6 +20,7 @@ case "\$*" in *update*) [ -e "$work/updated-once" ] && exit 0; touch "$work/upda
 STUB
 printf '#!/bin/sh\nexit 1\n' >"$work/bin/dpkg-query"   # nothing is installed
 printf '#!/bin/sh\nexit 0\n' >"$work/bin/sleep"
+printf '#!/bin/sh\necho 0\n' >"$work/bin/id"   # as root: never the real apt-get through sudo
 chmod +x "$work/bin"/*
 
 fail() { echo "check_setup: $*" >&2; echo "--- what the stubs were asked:" >&2; cat "$log" >&2; exit 1; }
