@@ -23,10 +23,13 @@ struct CliRun {
   std::string cwd = MASKVIZ_SOURCE_DIR;         // scenario paths are relative to the repository
   std::string stdin_text;
   bool terminal = false;                        // standard output on a pseudo-terminal
+  std::string stdout_file;                      // when set, standard output is this file (`> FILE`)
+  std::string stderr_file;                      // when set, standard error is this file (`2> FILE`)
 };
 
 struct CliResult {
-  int status = -1;
+  int status = -1;  // -1 when a signal ended the program
+  int signal = 0;
   std::string out;
   std::string err;
 };
@@ -52,10 +55,22 @@ inline CliResult run_cli(const CliRun& run) {
       if (slave < 0) _exit(127);
       dup2(slave, STDOUT_FILENO);
       close(slave);
+    } else if (!run.stdout_file.empty()) {
+      const int file = open(run.stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (file < 0) _exit(127);
+      dup2(file, STDOUT_FILENO);
+      close(file);
     } else {
       dup2(out_pipe[1], STDOUT_FILENO);
     }
-    dup2(err_pipe[1], STDERR_FILENO);
+    if (!run.stderr_file.empty()) {
+      const int file = open(run.stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (file < 0) _exit(127);
+      dup2(file, STDERR_FILENO);
+      close(file);
+    } else {
+      dup2(err_pipe[1], STDERR_FILENO);
+    }
     dup2(in_pipe[0], STDIN_FILENO);
     for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1], in_pipe[0], in_pipe[1], master})
       if (fd >= 0) close(fd);
@@ -104,6 +119,7 @@ inline CliResult run_cli(const CliRun& run) {
   int status = 0;
   waitpid(pid, &status, 0);
   result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   if (run.terminal) {  // a terminal turns "\n" into "\r\n"
     std::string plain;
     for (char c : result.out)

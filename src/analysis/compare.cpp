@@ -6,6 +6,12 @@ namespace maskviz {
 
 bool same_value(float a, float b) { return a == b || (std::isnan(a) && std::isnan(b)); }
 
+float gap_between(float a, float b) {
+  return std::isnan(a) || std::isnan(b) ? std::numeric_limits<float>::quiet_NaN() : std::fabs(a - b);
+}
+
+bool wider_gap(float gap, float than) { return std::isnan(than) ? false : std::isnan(gap) || gap > than; }
+
 Position position_of(const Shape& shape, std::size_t index) {
   Position p;
   const std::size_t F = shape.empty() ? 1 : shape.back();
@@ -35,9 +41,8 @@ TensorDiff diff_where(const Tensor& a, const Tensor& b, const Selection& selecti
     if (selection.steps && p.t != kNoStep && (p.t < selection.steps->first || p.t > selection.steps->second)) continue;
     if (same_value(a.values[i], b.values[i])) continue;
     ++d.differing;
-    const float gap = std::isnan(a.values[i]) || std::isnan(b.values[i]) ? std::numeric_limits<float>::infinity()
-                                                                         : std::fabs(a.values[i] - b.values[i]);
-    if (d.differing == 1 || gap > d.max_abs) {
+    const float gap = gap_between(a.values[i], b.values[i]);
+    if (d.differing == 1 || wider_gap(gap, d.max_abs)) {
       d.max_abs = gap;
       d.max_index = i;
     }

@@ -28,10 +28,14 @@ struct Selection {
 constexpr std::size_t kNoStep = std::numeric_limits<std::size_t>::max();
 
 bool same_value(float a, float b);
+// |a - b|, or NaN when exactly one of them is NaN: "how far apart" has no number then, and diff says so.
+float gap_between(float a, float b);
+// Whether `gap` is a larger difference than `than`: NaN is larger than any number.
+bool wider_gap(float gap, float than);
 
 struct TensorDiff {
   std::size_t differing = 0;   // elements that differ
-  float max_abs = 0;           // largest |a - b| (infinity when one is NaN and the other is not)
+  float max_abs = 0;           // largest |a - b| (NaN when one is NaN and the other is not)
   std::size_t max_index = 0;   // flat index of that element
   bool identical() const { return differing == 0; }
 };

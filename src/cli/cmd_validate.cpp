@@ -17,8 +17,10 @@ void setup_validate(CLI::App& app, std::function<int()>& action) {
   auto options = std::make_shared<ValidateOptions>();
   auto* sub = app.add_subcommand("validate", "check a scenario and show the model it describes; runs nothing");
   add_scenario_options(*sub, options->scenario);
+  options->scenario.draw_weights = false;  // it runs nothing and shows no weight's values
   sub->add_flag("--no-color", options->text.no_color, "no colour or emphasis");
   sub->add_flag("--ascii", options->text.ascii, "ASCII only");
+  add_width_option(*sub, options->text);
   sub->callback([options, &action] {
     action = [options] {
       const Loaded loaded = load(options->scenario);

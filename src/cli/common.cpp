@@ -13,6 +13,8 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "io/input_file.h"
+#include "io/streams.h"
 
 namespace maskviz::cli {
 
@@ -32,6 +34,11 @@ void add_scenario_options(CLI::App& app, ScenarioOptions& options) {
           ->transform(CLI::CheckedTransformer(details));
 }
 
+void add_width_option(CLI::App& app, TextFlags& flags) {
+  app.add_option("--width", flags.width, "columns to lay the output out in (default: COLUMNS, the terminal's, or 100)")
+      ->check(CLI::Range(40, 1000));
+}
+
 void add_text_options(CLI::App& app, TextFlags& flags, bool with_mode) {
   app.add_option("--precision", flags.precision, "digits after the decimal point")->check(CLI::Range(0, 9))
       ->default_str("4");
@@ -43,7 +50,7 @@ void add_text_options(CLI::App& app, TextFlags& flags, bool with_mode) {
   app.add_option("--batch", flags.batch, "only this sequence (0-based)")->check(CLI::NonNegativeNumber);
   app.add_option("--steps", flags.steps, "only steps A to B, inclusive (A:B, 0-based)");
   app.add_option("--layer", flags.layer, "only this layer (by name)");
-  app.add_option("--width", flags.width, "columns to lay the output out in (default: the terminal's, or 100)");
+  add_width_option(app, flags);
 }
 
 namespace {
@@ -78,17 +85,6 @@ std::size_t parse_size(const std::string& text) {
   return static_cast<std::size_t>(value);
 }
 
-std::string read_all(const std::string& path) {
-  if (path == "-") {
-    std::ostringstream buffer;
-    buffer << std::cin.rdbuf();
-    return buffer.str();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(fmt::format("cannot open \"{}\" for reading", path));
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 bool terminal_colors() {
   const char* no_color = std::getenv("NO_COLOR");
   if (no_color != nullptr && no_color[0] != '\0') return false;
@@ -102,8 +98,9 @@ bool terminal_colors() {
 Loaded load(const ScenarioOptions& options) {
   LoadOptions load_options;
   load_options.max_memory_bytes = parse_size(options.max_memory);
+  load_options.draw_weights = options.draw_weights;
   if (options.detail_option != nullptr && options.detail_option->count() > 0) load_options.detail = options.detail;
-  Scenario scenario = load_scenario(read_all(options.path), options.path, load_options);
+  Scenario scenario = load_scenario(io::read_input(options.path), options.path, load_options);
   const Detail detail = load_options.detail.value_or(default_detail(scenario));
   return {std::move(scenario), detail};
 }
@@ -136,7 +133,10 @@ TextOptions text_options(const TextFlags& flags, const Scenario& scenario) {
     } catch (const std::exception&) {
       throw UsageError(fmt::format("--steps \"{}\" is not a range; expected A:B, A:, :B or A", flags.steps));
     }
-    if (first > last || last >= T)
+    if (first > last)
+      throw UsageError(fmt::format("--steps {} is reversed; expected A:B with A <= B, such as {}:{}", flags.steps,
+                                   last, first));
+    if (last >= T)
       throw UsageError(fmt::format("--steps {} is out of range; the scenario has steps 0 to {}", flags.steps, T - 1));
     options.steps = std::pair{first, last};
   }
@@ -150,10 +150,11 @@ TextOptions text_options(const TextFlags& flags, const Scenario& scenario) {
     if (!found) throw UsageError(fmt::format("--layer \"{}\" is not in the scenario; its layers are: {}", flags.layer, names));
     options.layer = flags.layer;
   }
+  // --width, else COLUMNS (also when piped: `COLUMNS=200 maskviz run S | less -S`), else the terminal's.
   options.width = flags.width;
   if (options.width == 0) {
     options.width = 100;
-    if (const char* columns = std::getenv("COLUMNS"); columns != nullptr && isatty(STDOUT_FILENO) != 0) {
+    if (const char* columns = std::getenv("COLUMNS"); columns != nullptr && columns[0] != '\0') {
       const long value = std::strtol(columns, nullptr, 10);
       if (value >= 40 && value <= 1000) options.width = static_cast<std::size_t>(value);
     } else if (winsize size{}; isatty(STDOUT_FILENO) != 0 && ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0) {
@@ -167,9 +168,6 @@ TextOptions text_options(const TextFlags& flags, const Scenario& scenario) {
   return options;
 }
 
-void emit(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
+void emit(const std::string& text) { io::write_stdout(text); }
 
 }  // namespace maskviz::cli

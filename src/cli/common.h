@@ -17,6 +17,7 @@ struct ScenarioOptions {
   std::string max_memory = "1G";  // bytes, or with a K/M/G suffix: read by CLI11's AsSizeValue in load()
   Detail detail = Detail::full;   // mapped by CLI11's CheckedTransformer
   const CLI::Option* detail_option = nullptr;  // whether --detail was given (else the size decides)
+  bool draw_weights = true;       // validate: false, it shows no weight's values
 };
 
 struct TextFlags {
@@ -33,6 +34,7 @@ struct TextFlags {
 
 void add_scenario_options(CLI::App& app, ScenarioOptions& options);
 void add_text_options(CLI::App& app, TextFlags& flags, bool with_mode);
+void add_width_option(CLI::App& app, TextFlags& flags);  // part of add_text_options; validate takes it alone
 
 struct Loaded {
   Scenario scenario;
@@ -44,7 +46,8 @@ Loaded load(const ScenarioOptions& options);
 // Resolves the flags against the trace (a --layer or --batch that does not exist is a UsageError).
 TextOptions text_options(const TextFlags& flags, const Scenario& scenario);
 
-// Writes `text` to stdout in one piece, so that an error never leaves half a trace behind.
+// Writes `text` to stdout in one piece, so that an error never leaves half a trace behind; a failed
+// write is an io::WriteError.
 void emit(const std::string& text);
 
 }  // namespace maskviz::cli

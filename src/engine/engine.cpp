@@ -37,6 +37,7 @@ RunRecord run_model(const Scenario& scenario, RunMode mode, Detail detail) {
                            mode, detail};
     ForwardResult result;
     layer.forward(args, result, record);
+    record.notes.insert(record.notes.end(), layer.config_notes().begin(), layer.config_notes().end());
     if (record.mask_action == MaskAction::dropped) {
       record.warnings.insert(record.warnings.begin(), keras_drop_warning(layer));
       record.notes.push_back("from here on there is no mask: every later layer and the loss treat padded steps "

@@ -3,7 +3,7 @@
 // Bit-identical weights everywhere need arithmetic whose result IEEE 754 fixes: + - * / and sqrt are
 // correctly rounded, libm's log/cos/exp are not. So the normal draws (for `orthogonal`) use the polar
 // method with a log written here from + - * / only, and the QR factorization is Householder in double
-// with sqrt. This file is compiled with -ffp-contract=off so no FMA changes a rounding.
+// with sqrt. The whole project is compiled with -ffp-contract=off, so no FMA changes a rounding.
 #include "init/initializers.h"
 
 #include <fmt/format.h>
@@ -82,6 +82,25 @@ float glorot_limit(const Shape& shape) {
   const double fan_in = shape.size() >= 2 ? static_cast<double>(shape[0]) : static_cast<double>(shape[0]);
   const double fan_out = shape.size() >= 2 ? static_cast<double>(shape[1]) : static_cast<double>(shape[0]);
   return static_cast<float>(std::sqrt(6.0 / (fan_in + fan_out)));
+}
+
+// Keras' VarianceScaling fans: fan_in for He, the mean of fan_in and fan_out for Glorot.
+double fan_in(const Shape& shape) { return static_cast<double>(shape[0]); }
+double fan_avg(const Shape& shape) {
+  return (static_cast<double>(shape[0]) + static_cast<double>(shape.size() >= 2 ? shape[1] : shape[0])) / 2.0;
+}
+
+// VarianceScaling(distribution="truncated_normal"): stddev sqrt(variance) / .8796..., divided by the
+// stddev of a unit normal truncated to [-2, 2] so that the truncated draws have the variance asked for
+// (scale / fan); a draw outside two standard deviations is drawn again.
+double truncated_stddev(double variance) { return std::sqrt(variance) / 0.87962566103423978; }
+void truncated_normal(Tensor& out, double variance, Rng& rng) {
+  const double stddev = truncated_stddev(variance);
+  for (float& x : out.values) {
+    double z = rng.normal();
+    while (z < -2.0 || z > 2.0) z = rng.normal();
+    x = static_cast<float>(z * stddev);
+  }
 }
 
 // Keras' Orthogonal(gain=1): a normal matrix of shape (max(r,c), min(r,c)), its QR, Q's columns
@@ -171,9 +190,46 @@ Tensor draw_weight(const Initializer& init, const Shape& shape, std::uint64_t st
       for (float& x : out.values) x = -limit + 2.0f * limit * rng.uniform01();
       break;
     }
+    case Initializer::Kind::glorot_normal: truncated_normal(out, 1.0 / fan_avg(shape), rng); break;
+    case Initializer::Kind::he_uniform: {
+      const float limit = static_cast<float>(std::sqrt(6.0 / fan_in(shape)));
+      for (float& x : out.values) x = -limit + 2.0f * limit * rng.uniform01();
+      break;
+    }
+    case Initializer::Kind::he_normal: truncated_normal(out, 2.0 / fan_in(shape), rng); break;
+    case Initializer::Kind::normal:
+      for (float& x : out.values) x = static_cast<float>(init.minval + init.maxval * rng.normal());
+      break;
     case Initializer::Kind::orthogonal: return orthogonal(shape, rng);
   }
   return out;
+}
+
+double draw_work(const Initializer& init, const Shape& shape) {
+  if (init.kind != Initializer::Kind::orthogonal || shape.size() != 2) return static_cast<double>(element_count(shape));
+  const double n = static_cast<double>(std::max(shape[0], shape[1])), k = static_cast<double>(std::min(shape[0], shape[1]));
+  return n * k * k;
+}
+
+std::optional<Initializer> initializer_by_name(std::string_view name) {
+  using Kind = Initializer::Kind;
+  if (name == "zeros") return Initializer{Kind::zeros};
+  if (name == "ones") return Initializer{Kind::ones};
+  if (name == "glorot_uniform") return Initializer{Kind::glorot_uniform};
+  if (name == "glorot_normal") return Initializer{Kind::glorot_normal};
+  if (name == "he_uniform") return Initializer{Kind::he_uniform};
+  if (name == "he_normal") return Initializer{Kind::he_normal};
+  if (name == "orthogonal") return Initializer{Kind::orthogonal};
+  if (name == "random_uniform") return Initializer{Kind::uniform, -0.05f, 0.05f};  // RandomUniform's defaults
+  if (name == "random_normal") return Initializer{Kind::normal, 0.0f, 0.05f};      // RandomNormal's defaults
+  return std::nullopt;
+}
+
+const std::vector<std::string>& initializer_names() {
+  static const std::vector<std::string> names = {"glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+                                                 "orthogonal",     "zeros",         "ones",       "random_uniform",
+                                                 "random_normal"};
+  return names;
 }
 
 std::string describe(const Initializer& init, const Shape& shape) {
@@ -182,6 +238,12 @@ std::string describe(const Initializer& init, const Shape& shape) {
     case Initializer::Kind::lstm_bias: return "zeros, forget gate ones (unit_forget_bias)";
     case Initializer::Kind::uniform: return fmt::format("uniform({:g}, {:g})", init.minval, init.maxval);
     case Initializer::Kind::glorot_uniform: return fmt::format("glorot_uniform(limit={:.4f})", glorot_limit(shape));
+    case Initializer::Kind::glorot_normal:
+      return fmt::format("glorot_normal(truncated, stddev={:.4f})", truncated_stddev(1.0 / fan_avg(shape)));
+    case Initializer::Kind::he_uniform: return fmt::format("he_uniform(limit={:.4f})", std::sqrt(6.0 / fan_in(shape)));
+    case Initializer::Kind::he_normal:
+      return fmt::format("he_normal(truncated, stddev={:.4f})", truncated_stddev(2.0 / fan_in(shape)));
+    case Initializer::Kind::normal: return fmt::format("normal(mean={:g}, stddev={:g})", init.minval, init.maxval);
     case Initializer::Kind::orthogonal: return "orthogonal(gain=1)";
   }
   return "?";

@@ -68,6 +68,8 @@ class BidirectionalLayer final : public Layer {
 
   void load_weights(const Json* given, const std::string& pointer, std::uint64_t seed,
                     std::size_t layer_index) override {
+    forward_->set_draw_missing(draw_missing_);
+    backward_->set_draw_missing(draw_missing_);
     const std::size_t per_half = forward_->weight_specs().size();
     if (given == nullptr) {
       forward_->load_weights(nullptr, pointer, seed, layer_index);

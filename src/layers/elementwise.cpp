@@ -41,7 +41,7 @@ class DropoutLayer final : public Layer {
  public:
   explicit DropoutLayer(LayerSite& site) : Layer("Dropout", site.name, site.input_shape) {
     rate_ = site.fields.number("rate", std::nullopt);
-    if (rate_ < 0 || rate_ >= 1)
+    if (rate_ < 0 || rate_ > 1)  // Keras 3 takes rate 1 (0 <= rate <= 1): at inference it changes nothing
       throw_rate(site);
     output_shape_ = input_shape_;
   }
@@ -61,7 +61,7 @@ class DropoutLayer final : public Layer {
 };
 
 void DropoutLayer::throw_rate(LayerSite& site) {
-  throw ScenarioError(site.fields.pointer_of("rate"), "rate is out of range; expected a number in [0, 1)");
+  throw ScenarioError(site.fields.pointer_of("rate"), "rate is out of range; expected a number in [0, 1]");
 }
 
 class FlattenLayer final : public Layer {

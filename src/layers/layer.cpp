@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cmath>
+
 #include "core/errors.h"
 #include "scenario/json_fields.h"
 
@@ -55,8 +57,18 @@ void Layer::load_weights(const Json* given, const std::string& pointer, std::uin
       weight.value = read_tensor(*values[i], pointers[i], spec.shape.size(), spec.shape,
                                  fmt::format("{}'s {}", name_, spec.name));
     } else {
-      weight.value = draw_weight(spec.init, spec.shape, weight_stream_key(seed, layer_index, spec.name));
-      weight.initializer = describe(spec.init, spec.shape);
+      Initializer init = spec.init;
+      for (const auto& [name, chosen] : initializers_)
+        if (name == spec.name) init = chosen;
+      if (const double work = draw_work(init, spec.shape); work > kMaxDrawWork)
+        throw ScenarioError(pointer, fmt::format("drawing {}'s {} {} ({}) takes {:.1e} steps, about {:.1f} s, over "
+                                                 "the {:.0e} that keep a draw under a second; give \"{}\" in "
+                                                 "\"weights\", or use fewer units",
+                                                 name_, spec.name, shape_text(spec.shape), describe(init, spec.shape),
+                                                 work, work / kDrawStepsPerSecond, kMaxDrawWork, spec.name));
+      weight.value = draw_missing_ ? draw_weight(init, spec.shape, weight_stream_key(seed, layer_index, spec.name))
+                                   : Tensor(spec.shape, {});  // the shape, no values: nothing drawn
+      weight.initializer = describe(init, spec.shape);
     }
     weights_.push_back(std::move(weight));
   }

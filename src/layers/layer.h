@@ -112,12 +112,25 @@ class Layer {
 
   virtual void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const = 0;
 
+  // Keras arguments a pasted config carries that change nothing at inference or only how a missing weight
+  // is drawn (scenario/keras_arguments.h): the engine adds these notes to the layer's record.
+  const std::vector<std::string>& config_notes() const { return config_notes_; }
+  void add_config_note(std::string note) { config_notes_.push_back(std::move(note)); }
+  // Draw `weight` with `init` instead of the Keras default, when the scenario does not give it.
+  void set_initializer(const std::string& weight, const Initializer& init) { initializers_.emplace_back(weight, init); }
+  // false: load_weights checks what is given and records what would be drawn, with its shape, but draws
+  // nothing (validate shows no weight's values).
+  void set_draw_missing(bool draw) { draw_missing_ = draw; }
+
  protected:
   std::string type_;
   std::string name_;
   Shape input_shape_;
   Shape output_shape_;
   std::vector<Weight> weights_;
+  std::vector<std::string> config_notes_;
+  std::vector<std::pair<std::string, Initializer>> initializers_;  // by weight name
+  bool draw_missing_ = true;
 };
 
 using LayerFactory = std::unique_ptr<Layer> (*)(LayerSite& site);

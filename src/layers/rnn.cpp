@@ -20,6 +20,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <utility>
+
+#include "core/errors.h"
 
 namespace maskviz {
 
@@ -37,6 +40,11 @@ RnnConfig read_rnn_config(JsonFields& f, const std::string& type) {
   c.zero_output_for_mask = f.boolean("zero_output_for_mask", false);
   if (type == "LSTM") c.unit_forget_bias = f.boolean("unit_forget_bias", true);
   if (type == "GRU") c.reset_after = f.boolean("reset_after", true);
+  c.dropout = f.number("dropout", 0.0);
+  c.recurrent_dropout = f.number("recurrent_dropout", 0.0);
+  for (const auto& [key, rate] : {std::pair{"dropout", c.dropout}, std::pair{"recurrent_dropout", c.recurrent_dropout}})
+    if (rate < 0 || rate > 1)
+      throw ScenarioError(f.pointer_of(key), fmt::format("{} is out of range; expected a number in [0, 1]", key));
   return c;
 }
 
@@ -296,6 +304,10 @@ void RnnLayer::forward(const ForwardArgs& args, ForwardResult& result, LayerReco
   }
   if (!config_.return_sequences) walk.write_last_output();
   if (config_.return_state) result.states = walk.final_states();
+  if (config_.dropout > 0 || config_.recurrent_dropout > 0)
+    record.notes.push_back(fmt::format("dropout={:g}, recurrent_dropout={:g}: Keras applies them in training only; "
+                                       "at inference (evaluate, predict), which this shows, they change nothing.",
+                                       config_.dropout, config_.recurrent_dropout));
   if (args.mask) add_mask_notes(record);
 }
 
@@ -306,9 +318,15 @@ void RnnLayer::add_mask_notes(LayerRecord& record) const {
             "the step before and the output is 0 (zero_output_for_mask)."
           : "at a masked step the cell is still computed, then thrown away: the states are carried over from "
             "the step before, and so is the output. No weight changes.");
+  // With zero_output_for_mask a masked last step outputs 0 (Keras' rnn: outputs[-1] of the zeroed
+  // outputs), so only without it is the last valid step's output what comes out.
   if (!config_.return_sequences)
-    record.notes.push_back("return_sequences=false: the output is the one of the last processed step, so with "
-                           "trailing padding it is the output of the last valid step, carried through the padding.");
+    record.notes.push_back(config_.zero_output_for_mask
+                               ? "return_sequences=false: the output is the one of the last processed step, so "
+                                 "with trailing padding it is 0 (zero_output_for_mask), not the last valid step's."
+                               : "return_sequences=false: the output is the one of the last processed step, so "
+                                 "with trailing padding it is the output of the last valid step, carried through "
+                                 "the padding.");
   if (config_.go_backwards && config_.return_sequences)
     record.warnings.push_back("go_backwards with return_sequences: the outputs are in processing (reversed) "
                               "order, but the mask handed on is not reversed, so it no longer lines up with "

@@ -22,6 +22,7 @@ struct RnnConfig {
   bool zero_output_for_mask = false;
   bool unit_forget_bias = true;  // LSTM
   bool reset_after = true;       // GRU
+  double dropout = 0, recurrent_dropout = 0;  // accepted as Keras does; training only, so unused here
 };
 
 // Reads the config keys of `type` from `fields` (Keras 3 defaults for what is left out).

@@ -11,13 +11,15 @@
 //
 // Reduction "sum_over_batch_size", with N terms and V of them kept by the mask (loss.py apply_mask):
 //   w = where(mask, N/V, 0)   (N/V = divide_no_nan: 0 when V = 0)      w = 1 without a mask
-//   loss = Σ L·w / N          which is Σ_kept L / V: the mean over the valid steps only.
+//   loss = Σ L·w / N          which is Σ_kept L / V: the mean over the valid steps only,
+//                             unless a masked L is NaN or ±inf: then L·0 = NaN and so is the loss.
 #include "loss/loss.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace maskviz {
 
@@ -74,10 +76,34 @@ float term(LossKind kind, bool logits, const float* y, const float* p, std::size
   return 0;
 }
 
+Tensor without_last_axis(const Tensor& t) { return Tensor(Shape(t.shape.begin(), t.shape.end() - 1), t.values); }
+
 }  // namespace
 
+// Keras' losses first call squeeze_or_expand_to_same_rank(y_true, y_pred) (keras/src/losses/loss.py): a
+// target one axis short of an output whose last axis is 1 is expanded when it is [B] (the same terms as a
+// [B, 1] target), and otherwise the output loses that axis: [B, T, 1] against [B, T] becomes [B, T], and
+// each term is then a whole sequence's mean over T, padded steps included.
 LossRecord compute_loss(const LossSpec& spec, const Tensor& y_pred, const Tensor* keras_logits, const OptMask& mask,
                         const Tensor& target) {
+  const bool short_target = spec.kind != LossKind::sparse_categorical_crossentropy &&
+                            target.shape.size() + 1 == y_pred.shape.size();
+  if (short_target && target.shape.size() == 1)
+    return compute_loss(spec, y_pred, keras_logits, mask, Tensor(y_pred.shape, target.values));
+  if (short_target) {
+    const Tensor squeezed = without_last_axis(y_pred);  // [B, T]
+    const std::optional<Tensor> squeezed_logits =
+        keras_logits ? std::optional<Tensor>(without_last_axis(*keras_logits)) : std::nullopt;
+    LossRecord r = compute_loss(spec, squeezed, squeezed_logits ? &*squeezed_logits : nullptr, mask, target);
+    r.warnings.push_back(fmt::format(
+        "the target {} has one axis fewer than the output {}: Keras squeezes the output to {}, so each term is the "
+        "mean over a whole sequence, padded steps included, and the mask no longer lines up with the terms{}",
+        shape_text(target.shape), shape_text(y_pred.shape), shape_text(squeezed.shape),
+        mask && y_pred.shape[0] > 1 ? " (with a batch of more than one, Keras 3 then fails to broadcast the mask's "
+                                      "weights against the terms; give the target the output's shape)"
+                                    : "; give the target the output's shape to mask the padded steps"));
+    return r;
+  }
   LossRecord r;
   r.name = loss_name(spec.kind);
   r.from_logits = spec.from_logits;
@@ -119,9 +145,10 @@ LossRecord compute_loss(const LossSpec& spec, const Tensor& y_pred, const Tensor
     const float scale = r.valid == 0 ? 0.0f : static_cast<float>(r.total) / static_cast<float>(r.valid);
     for (std::size_t i = 0; i < r.total; ++i) r.weights[i] = mask->keep[i] ? scale : 0.0f;
   }
+  // Every term is multiplied by its weight, masked ones too (loss.py reduce_weighted_values: values *
+  // sample_weight): a NaN or infinite term at a masked step gives NaN · 0 = NaN, and the loss is NaN.
   double sum = 0;  // accumulate in double, round once
-  for (std::size_t i = 0; i < r.total; ++i)
-    if (r.weights[i] != 0.0f) sum += static_cast<double>(r.terms[i] * r.weights[i]);
+  for (std::size_t i = 0; i < r.total; ++i) sum += static_cast<double>(r.terms[i] * r.weights[i]);
   r.weighted_sum = static_cast<float>(sum);
   r.value = r.total == 0 ? 0.0f : r.weighted_sum / static_cast<float>(r.total);
   return r;

@@ -111,7 +111,7 @@ void print_side_by_side(Printer& p, const LayerComparison& c) {
       const float x = a.values[row * F + f], y = u.values[row * F + f];
       if (same_value(x, y)) continue;
       differs = true;
-      gap = std::max(gap, std::isnan(x) || std::isnan(y) ? std::numeric_limits<float>::infinity() : std::fabs(x - y));
+      if (const float g = gap_between(x, y); wider_gap(g, gap)) gap = g;
     }
     if (!differs) continue;
     if (!selected && rows == kMaxDifferingRows) {

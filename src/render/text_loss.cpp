@@ -17,6 +17,13 @@ namespace {
 
 constexpr std::size_t kSpelledTerms = 12;  // beyond this, the sum shows its first and last terms
 
+// Masked terms (weight 0) that are NaN or infinite: they make the loss NaN all the same.
+std::size_t masked_non_finite(const LossRecord& loss) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < loss.terms.size(); ++i) n += loss.weights[i] == 0.0f && !std::isfinite(loss.terms[i]);
+  return n;
+}
+
 const char* mode_words(RunMode mode) { return mode == RunMode::masked ? "masked run" : "unmasked run"; }
 
 }  // namespace
@@ -67,7 +74,10 @@ void print_terms(Printer& p, const LossRecord& loss) {
                  {{number(loss.terms[i], precision), tone},
                   {whole_or_number(loss.weights[i], precision), counts ? Tone::plain : Tone::masked},
                   {number(loss.terms[i] * loss.weights[i], precision), tone}},
-                 {{counts ? "counts" : "masked: left out", counts ? Tone::valid : Tone::masked}});
+                 {{counts                             ? "counts"
+                   : std::isfinite(loss.terms[i]) ? "masked: left out"
+                                                  : "masked, but not left out: NaN · 0 = NaN",
+                   counts ? Tone::valid : Tone::masked}});
     ++shown;
   }
   if (!p.options().summary && shown > 0) p.grid(grid, 2);
@@ -75,6 +85,17 @@ void print_terms(Printer& p, const LossRecord& loss) {
     p.paragraph(fmt::format("{} outside the selection are not shown; they count all the same",
                             plural(loss.terms.size() - shown, "term", "terms")),
                 "  ", Tone::dim);
+}
+
+// Keras multiplies every term by its weight, so a NaN or inf at a masked step survives the mask.
+void print_non_finite_note(Printer& p, const LossRecord& loss) {
+  if (const std::size_t n = masked_non_finite(loss); n > 0)
+    p.note(fmt::format("{} masked {} {} NaN or infinite, and Keras multiplies every term by its weight: NaN · 0 = NaN "
+                       "and inf · 0 = NaN, so the masked loss is NaN (keras/src/losses/loss.py, "
+                       "reduce_weighted_values: values * sample_weight). The mask does not protect the loss from "
+                       "what the model computes at a padded step.",
+                       n, n == 1 ? "term" : "terms", n == 1 ? "is" : "are"),
+           2);
 }
 
 // How the terms become the loss, from the analysis' explanation.
@@ -91,25 +112,28 @@ void print_reduction(Printer& p, const LossRecord& loss) {
                               "every weight is 0", e.total, e.total),
                   "  ");
       p.paragraph(sum, "  loss = ", Tone::heading);
-      p.note("with no valid step the loss is 0, not NaN: the terms are computed, then all weighted 0.", 2);
-      return;
+      if (masked_non_finite(loss) == 0)
+        p.note("with no valid step the loss is 0, not NaN: the terms are computed, then all weighted 0.", 2);
+      break;
     case LossExplanation::Case::valid_mean:
       p.paragraph(fmt::format("N = {} terms, V = {} valid: a valid term weighs N/V = {}/{} = {}, a masked one 0",
                               e.total, e.valid, e.total, e.valid, whole_or_number(e.valid_weight, precision)),
                   "  ");
       p.paragraph(sum, "  loss = ");
-      p.paragraph(fmt::format("the mean of the {} valid terms = {}", e.valid, loss_reduction_text(p, loss)),
-                  "       = ", Tone::heading);
+      if (masked_non_finite(loss) == 0)
+        p.paragraph(fmt::format("the mean of the {} valid terms = {}", e.valid, loss_reduction_text(p, loss)),
+                    "       = ", Tone::heading);
       if (e.left_out > 0)
         p.note(fmt::format("the {} masked {} still computed in the output; the mask only gives {} weight 0.",
                            e.left_out, e.left_out == 1 ? "term is" : "terms are", e.left_out == 1 ? "it" : "them"),
                2);
-      return;
+      break;
     case LossExplanation::Case::every_term:
       p.paragraph(fmt::format("the mean of all {} terms = {}", e.total, loss_reduction_text(p, loss)), "  loss = ",
                   Tone::heading);
-      return;
+      break;
   }
+  print_non_finite_note(p, loss);
 }
 
 }  // namespace

@@ -81,7 +81,7 @@ void print_model(Printer& p, const Scenario& scenario) {
     const Layer& layer = *scenario.layers[i];
     const MaskAction action = plan[i];
     std::size_t params = 0;
-    for (const auto& w : layer.weights()) params += w.value.size();
+    for (const auto& w : layer.weights()) params += element_count(w.value.shape);  // validate draws no values
     total += params;
     table.add_row({{std::to_string(i), Tone::dim}},
                   {{layer.name(), Tone::plain},

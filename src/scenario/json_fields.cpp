@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -12,6 +13,11 @@
 #include "core/errors.h"
 
 namespace maskviz {
+
+namespace {
+// How far a name may be from a known one to be offered as "did you mean".
+constexpr std::size_t kTypoDistance = 2;
+}  // namespace
 
 std::string pointer_append(const std::string& pointer, std::string_view key) {
   std::string out = pointer + "/";
@@ -147,6 +153,16 @@ std::string JsonFields::choice(std::string_view key, std::optional<std::string> 
   const auto text = value->get<std::string>();
   for (const auto& option : allowed)
     if (option == text) return text;
+  // "Lstm" for "LSTM": compare without case, then allow a typo or two, as for unknown field names.
+  const auto lower = [](std::string_view v) {
+    std::string out(v);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  };
+  for (const auto& option : allowed)
+    if (edit_distance(lower(text), lower(option)) <= kTypoDistance)
+      throw ScenarioError(pointer_of(key), fmt::format("unknown value \"{}\"; did you mean \"{}\"? expected {}",
+                                                       short_text(text), option, expected));
   throw ScenarioError(pointer_of(key), fmt::format("unknown value \"{}\"; expected {}", short_text(text), expected));
 }
 
@@ -183,10 +199,6 @@ bool is_format_field(std::string_view key) {
   }();
   return names.count(key) != 0;
 }
-
-namespace {
-constexpr std::size_t kTypoDistance = 2;
-}  // namespace
 
 void JsonFields::missing(std::string_view key, std::string_view expected) const {
   // A required field that is missing beside an unknown one of a similar name is most likely a typo:

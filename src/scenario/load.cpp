@@ -10,6 +10,7 @@
 #include "core/errors.h"
 #include "layers/embedding.h"
 #include "scenario/json_fields.h"
+#include "scenario/keras_arguments.h"
 #include "scenario/scenario.h"
 
 namespace maskviz {
@@ -172,12 +173,34 @@ LossSpec read_loss(const Json& value) {
   JsonFields fields(value, "/loss", "a loss name or an object {\"name\": ..., \"from_logits\": ...}");
   const auto name = fields.choice("name", std::nullopt, loss_names());
   spec.kind = static_cast<LossKind>(std::find(loss_names().begin(), loss_names().end(), name) - loss_names().begin());
+  // Keras' MeanSquaredError and MeanAbsoluteError take no from_logits at all: passing it, even false, is
+  // a TypeError there (unexpected keyword argument), so a scenario that says it is refused the same way.
+  if ((spec.kind == LossKind::mse || spec.kind == LossKind::mae) && fields.raw("from_logits") != nullptr)
+    throw ScenarioError("/loss/from_logits", fmt::format("{} takes no from_logits: Keras refuses the argument "
+                                                         "(TypeError, unexpected keyword argument); remove it",
+                                                         name));
   spec.from_logits = fields.boolean("from_logits", false);
   fields.finish();
   return spec;
 }
 
+// How many arrays are nested at the start of `value`: 2 for [[1, 2]].
+std::size_t nesting(const Json& value) {
+  std::size_t depth = 0;
+  for (const Json* v = &value; v->is_array() && !v->empty(); v = &(*v)[0]) ++depth;
+  return depth;
+}
+
 Tensor read_target(const Json& value, const Shape& output_shape, const LossSpec& loss) {
+  // One axis short of an output whose last axis is 1: taken as it is; the loss squeezes or expands as
+  // Keras' losses do (loss/loss.cpp).
+  if (loss.kind != LossKind::sparse_categorical_crossentropy && output_shape.back() == 1 &&
+      nesting(value) + 1 == output_shape.size()) {
+    const Shape short_shape(output_shape.begin(), output_shape.end() - 1);
+    return read_tensor(value, "/target", short_shape.size(), short_shape,
+                       fmt::format("the target (the last layer's output shape {}, or {})", shape_text(output_shape),
+                                   shape_text(short_shape)));
+  }
   if (loss.kind != LossKind::sparse_categorical_crossentropy) {
     return read_tensor(value, "/target", output_shape.size(), output_shape,
                        fmt::format("the target (the last layer's output shape {})", shape_text(output_shape)));
@@ -217,7 +240,19 @@ Tensor read_target(const Json& value, const Shape& output_shape, const LossSpec&
   return target;
 }
 
-std::string mib(double bytes) { return fmt::format("{:.0f} MiB", std::ceil(bytes / (1024.0 * 1024.0))); }
+// A size in the unit that keeps it readable, rounded up to a tenth, so that a need just over a limit
+// reads as larger than the limit ("1.1 KiB, over the memory limit of 1.0 KiB"), never as the same figure.
+std::string size_text(double bytes) {
+  if (bytes < 1024) return fmt::format("{:.0f} bytes", std::ceil(bytes));
+  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+  std::size_t unit = 0;
+  double value = bytes / 1024;
+  while (value >= 1024 && unit + 1 < std::size(units)) {
+    value /= 1024;
+    ++unit;
+  }
+  return fmt::format("{:.1f} {}", std::ceil(value * 10) / 10, units[unit]);
+}
 
 }  // namespace
 
@@ -273,12 +308,14 @@ void read_layers(JsonFields& top, Scenario& s, const LoadOptions& options) {
                           fmt::format("a second layer named \"{}\"; Keras requires unique layer names", name));
     LayerSite site{fields, i, name, shape, s.tokens};
     auto layer = make_layer(site);
+    read_keras_arguments(fields, *layer);
+    layer->set_draw_missing(options.draw_weights);
     weight_bytes += static_cast<double>(layer->weight_floats()) * sizeof(float);
     if (weight_bytes > static_cast<double>(options.max_memory_bytes))
       throw ScenarioError(fields.pointer(), fmt::format("the weights up to layer \"{}\" need about {}, over the "
                                                         "memory limit of {}; use smaller layers or raise --max-memory",
-                                                        name, mib(weight_bytes),
-                                                        mib(static_cast<double>(options.max_memory_bytes))));
+                                                        name, size_text(weight_bytes),
+                                                        size_text(static_cast<double>(options.max_memory_bytes))));
     layer->load_weights(fields.raw("weights"), fields.pointer_of("weights"), s.seed, i);
     fields.finish();
     shape = layer->output_shape();
@@ -299,8 +336,8 @@ void check_memory(const Scenario& s, const LoadOptions& options) {
                         fmt::format("running this scenario needs about {} for the weights and the {}-detail record of "
                                     "both runs, most of it for layer \"{}\", over the memory limit of {}; use a "
                                     "smaller batch or fewer steps, --detail outputs, or raise --max-memory",
-                                    mib(needed), detail_name(detail), s.layers[biggest]->name(),
-                                    mib(static_cast<double>(options.max_memory_bytes))));
+                                    size_text(needed), detail_name(detail), s.layers[biggest]->name(),
+                                    size_text(static_cast<double>(options.max_memory_bytes))));
   }
 }
 

@@ -27,6 +27,7 @@ struct Scenario {
 struct LoadOptions {
   std::size_t max_memory_bytes = std::size_t{1} << 30;  // weights + the record of both runs
   std::optional<Detail> detail;                          // the detail the runs will record (size-chosen if empty)
+  bool draw_weights = true;  // false for validate: nothing runs, so no weight it leaves out is drawn
 };
 
 // Parses and validates. Throws ScenarioError (pointer + message) on the first thing that is wrong.
