@@ -179,6 +179,9 @@ Tensor draw_weight(const Initializer& init, const Shape& shape, std::uint64_t st
   Tensor out(shape);
   switch (init.kind) {
     case Initializer::Kind::zeros: break;
+    case Initializer::Kind::ones:
+      for (float& x : out.values) x = 1.0f;
+      break;
     case Initializer::Kind::lstm_bias:
       for (std::size_t i = init.units; i < 2 * init.units && i < out.size(); ++i) out.values[i] = 1.0f;
       break;
@@ -235,6 +238,7 @@ const std::vector<std::string>& initializer_names() {
 std::string describe(const Initializer& init, const Shape& shape) {
   switch (init.kind) {
     case Initializer::Kind::zeros: return "zeros";
+    case Initializer::Kind::ones: return "ones";
     case Initializer::Kind::lstm_bias: return "zeros, forget gate ones (unit_forget_bias)";
     case Initializer::Kind::uniform: return fmt::format("uniform({:g}, {:g})", init.minval, init.maxval);
     case Initializer::Kind::glorot_uniform: return fmt::format("glorot_uniform(limit={:.4f})", glorot_limit(shape));
