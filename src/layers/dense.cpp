@@ -6,6 +6,7 @@
 // mask is handed on unchanged for a later consumer (an RNN, average pooling, the loss).
 #include "core/eigen.h"
 #include "layers/activations.h"
+#include "layers/backward.h"
 #include "layers/layer.h"
 
 namespace maskviz {
@@ -79,6 +80,10 @@ class DenseLayer final : public Layer {
       step.output = row_tensor(result.output.row(static_cast<std::size_t>(r)), units_);
       record.steps.push_back(std::move(step));
     }
+  }
+
+  void backward(const BackwardArgs& args, BackwardResult& result) const override {
+    dense_backward(args, weight("kernel"), use_bias_ ? &weight("bias") : nullptr, activation_, result);
   }
 
  private:

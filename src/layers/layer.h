@@ -14,6 +14,7 @@
 
 #include "core/tensor.h"
 #include "engine/record.h"
+#include "grad/grad_record.h"
 #include "init/initializers.h"
 #include "scenario/json_fields.h"
 
@@ -47,6 +48,22 @@ struct ForwardResult {
   OptMask mask;                           // the mask this layer hands on
   std::optional<Tensor> keras_logits;     // see losses: Keras' TF backend reads these
   std::vector<NamedTensor> states;        // return_state
+};
+
+// The backward pass of one layer (grad/backward.cpp walks the layers from the loss to the input).
+struct BackwardArgs {
+  const Tensor& input;     // the layer's input in this run
+  const OptMask& mask;     // the mask Keras handed to call(); empty in the unmasked run
+  const Tensor& d_output;  // ∂loss/∂output, the output's shape
+  const Tensor* d_logits;  // ∂loss/∂_keras_logits of this output when the loss read them, else nullptr
+  RunMode mode;
+  bool record_steps;       // fill LayerGradient::steps and ::lookups
+};
+
+struct BackwardResult {
+  Tensor d_input;                        // ∂loss/∂input; empty for Embedding (its input is token ids)
+  std::optional<Tensor> d_input_logits;  // Dropout, linear Activation: the gradient goes to the logits behind the input
+  LayerGradient grad;                    // weight gradients (same names as weights()), steps, lookups
 };
 
 class Layer {
@@ -86,6 +103,8 @@ class Layer {
   virtual std::size_t record_floats(Detail detail) const;
 
   virtual void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const = 0;
+  // Recomputes what it needs from the input and the weights (never from a forward record).
+  virtual void backward(const BackwardArgs& args, BackwardResult& result) const;
 
  protected:
   std::string type_;

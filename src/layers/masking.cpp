@@ -3,7 +3,7 @@
 // features, call is where(mask, x, 0) since Keras 3.15.0). One differing feature keeps the whole step.
 #include <cmath>
 
-#include "layers/layer.h"
+#include "layers/backward.h"
 
 namespace maskviz {
 
@@ -46,6 +46,10 @@ class MaskingLayer final : public Layer {
     if (partial_step_seen)
       record.notes.push_back("some kept steps have features equal to mask_value: one differing feature is enough "
                              "to keep the whole step, and those features stay as they are.");
+  }
+
+  void backward(const BackwardArgs& args, BackwardResult& result) const override {
+    masking_backward(args, mask_value_, result);
   }
 
  private:

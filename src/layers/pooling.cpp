@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "layers/layer.h"
+#include "layers/backward.h"
 
 namespace maskviz {
 
@@ -34,6 +34,9 @@ class GlobalAveragePooling1D final : public GlobalPooling1D {
   bool supports_masking() const override { return true; }
   MaskAction planned_mask_action(bool arrives) const override {
     return arrives ? MaskAction::consumed : MaskAction::none;
+  }
+  void backward(const BackwardArgs& args, BackwardResult& result) const override {
+    global_average_pooling_backward(args, result);
   }
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override {
     const std::size_t B = input_shape_[0], T = input_shape_[1], F = input_shape_[2];
@@ -77,6 +80,9 @@ class GlobalMaxPooling1D final : public GlobalPooling1D {
   bool supports_masking() const override { return false; }
   MaskAction planned_mask_action(bool arrives) const override {
     return arrives ? MaskAction::dropped : MaskAction::none;
+  }
+  void backward(const BackwardArgs& args, BackwardResult& result) const override {
+    global_max_pooling_backward(args, result);
   }
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override {
     const std::size_t B = input_shape_[0], T = input_shape_[1], F = input_shape_[2];

@@ -48,6 +48,13 @@ struct StepScratch {
   bool keep_pre = false;        // Detail::full: the record shows what entered each activation
 };
 
+// What the backward pass of one step hands back, for the whole batch (rnn_backward.cpp).
+struct StepGrad {
+  Mat dz_x;     // [B, G*H] ∂loss/∂(x_t · kernel): also the gradient of the (input) bias
+  Mat dz_rec;   // [B, G*H] ∂loss/∂ the recurrent product's columns (GRU reset_after: also of the recurrent bias)
+  std::vector<Mat> d_prev;  // [B, H] each: ∂loss/∂ the states before the step, through the cell
+};
+
 class RnnCell {
  public:
   explicit RnnCell(const RnnConfig& config) : config_(config) {}
@@ -66,6 +73,13 @@ class RnnCell {
   // Copies row b of what step() computed into `record`: products, biases, pre-activations, gates.
   virtual void record(Eigen::Index b, const ConstStridedRows& x_proj, const std::vector<Mat>& states,
                       const CellWeights& w, const StepScratch& s, StepRecord& record) const = 0;
+  // The backward of step(): d_new [B, H] each is ∂loss/∂ the states the cell computed; `prev` and `s` are
+  // what step() read and wrote (with s.keep_pre). Writes g.dz_x, g.dz_rec and g.d_prev.
+  virtual void step_backward(const std::vector<Mat>& d_new, const std::vector<Mat>& prev, const StepScratch& s,
+                             const CellWeights& w, StepGrad& g) const = 0;
+  // The left operand of the recurrent product's last block when it is not h_{t-1} (GRU reset_before:
+  // r ⊙ h_{t-1}), else nullptr.
+  virtual const Mat* last_block_lhs(const StepScratch&) const { return nullptr; }
 
  protected:
   const RnnConfig& config_;
@@ -83,6 +97,7 @@ class RnnLayer final : public Layer {
   std::vector<WeightSpec> weight_specs() const override;
   std::size_t record_floats(Detail detail) const override;
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override;
+  void backward(const BackwardArgs& args, BackwardResult& result) const override;  // rnn_backward.cpp
   const RnnConfig& rnn_config() const { return config_; }
   const RnnCell& cell() const { return *cell_; }
 

@@ -171,7 +171,8 @@ bool is_format_field(std::string_view key) {
       "from_logits", "type", "weights", "units", "activation", "use_bias", "return_sequences", "return_state",
       "go_backwards", "mask_zero", "mask_value", "input_dim", "output_dim", "merge_mode", "layer", "rate",
       "recurrent_activation", "unit_forget_bias", "reset_after", "zero_output_for_mask", "kernel",
-      "recurrent_kernel", "bias", "embeddings", "forward", "backward"};
+      "recurrent_kernel", "bias", "embeddings", "forward", "backward", "train", "optimizer", "learning_rate",
+      "beta_1", "beta_2", "epsilon", "weight_decay"};
   return names.count(key) != 0;
 }
 

@@ -243,7 +243,7 @@ Detail default_detail(const Scenario& s) {
 
 Scenario load_scenario(const std::string& text, const std::string& source, const LoadOptions& options) {
   const Json doc = parse_json(text);
-  check_typos(doc, "", {"maskviz", "name", "description", "seed", "input", "layers", "target", "loss"});
+  check_typos(doc, "", {"maskviz", "name", "description", "seed", "input", "layers", "target", "loss", "train"});
   JsonFields top(doc, "", "a scenario");
   Scenario s;
   s.source = source;
@@ -318,6 +318,7 @@ Scenario load_scenario(const std::string& text, const std::string& source, const
     s.loss = read_loss(*loss);
     s.target = read_target(*target, shape, *s.loss);
   }
+  s.train = read_train(top);
   top.finish();
 
   const Detail detail = options.detail.value_or(default_detail(s));

@@ -1,0 +1,100 @@
+// The gradient driver: the Sequential walk of engine.cpp once more, keeping each layer's input and the
+// mask Keras handed to it, then backwards:
+//   d_y = ∂loss/∂output of the last layer (and ∂loss/∂logits when the loss read _keras_logits)
+//   for each layer from the last to the first: (d_x, weight gradients) = layer.backward(x, mask, d_y)
+//   d_y of the layer before = d_x
+// then one optimizer step on every layer's weights.
+#include "grad/backward.h"
+
+#include <fmt/format.h>
+
+#include "core/errors.h"
+#include "grad/loss_backward.h"
+#include "grad/optimizer.h"
+#include "loss/loss.h"
+
+namespace maskviz {
+
+void Layer::backward(const BackwardArgs&, BackwardResult&) const {
+  throw ScenarioError("", fmt::format("maskviz has no backward pass for {} layer \"{}\"", type_, name_));
+}
+
+namespace {
+
+struct ForwardTape {
+  std::vector<Tensor> inputs;  // [L]: each layer's input
+  std::vector<OptMask> masks;  // [L]: the mask handed to call()
+  Tensor output;               // the last layer's output
+  OptMask output_mask;
+  std::optional<Tensor> keras_logits;
+};
+
+ForwardTape forward_again(const Scenario& scenario, RunMode mode) {
+  ForwardTape tape;
+  Tensor x = scenario.input;
+  OptMask mask;
+  std::optional<Tensor> logits;
+  for (const auto& layer : scenario.layers) {
+    const OptMask call_mask = layer->supports_masking() ? mask : OptMask{};
+    ForwardResult result;
+    LayerRecord unused;
+    layer->forward({x, call_mask, logits ? &*logits : nullptr, mode, Detail::outputs}, result, unused);
+    if (!layer->supports_masking()) result.mask.reset();
+    tape.inputs.push_back(std::move(x));
+    tape.masks.push_back(call_mask);
+    x = std::move(result.output);
+    mask = std::move(result.mask);
+    logits = std::move(result.keras_logits);
+  }
+  tape.output = std::move(x);
+  tape.output_mask = std::move(mask);
+  tape.keras_logits = std::move(logits);
+  return tape;
+}
+
+}  // namespace
+
+TrainSpec train_spec_of(const Scenario& scenario) { return scenario.train.value_or(TrainSpec{}); }
+
+std::optional<GradRecord> compute_gradients(const Scenario& scenario, RunMode mode, bool record_steps) {
+  if (!scenario.loss || !scenario.target) return std::nullopt;
+  const ForwardTape tape = forward_again(scenario, mode);
+  const Tensor* logits = tape.keras_logits ? &*tape.keras_logits : nullptr;
+  const LossRecord loss = compute_loss(*scenario.loss, tape.output, logits, tape.output_mask, *scenario.target);
+  LossGradient lg = loss_backward(*scenario.loss, tape.output, logits, loss, *scenario.target);
+
+  GradRecord record;
+  record.loss = loss.value;
+  record.layers.resize(scenario.layers.size());
+  Tensor d_y = std::move(lg.d_pred);
+  std::optional<Tensor> d_logits = std::move(lg.d_logits);
+  for (std::size_t i = scenario.layers.size(); i-- > 0;) {
+    const Layer& layer = *scenario.layers[i];
+    BackwardResult result;
+    layer.backward({tape.inputs[i], tape.masks[i], d_y, d_logits ? &*d_logits : nullptr, mode, record_steps}, result);
+    LayerGradient& g = record.layers[i];
+    g = std::move(result.grad);
+    g.name = layer.name();
+    g.type = layer.type();
+    g.output_gradient = std::move(d_y);
+    g.logits_gradient = std::move(d_logits);
+    d_y = std::move(result.d_input);
+    d_logits = std::move(result.d_input_logits);
+  }
+
+  record.train.spec = train_spec_of(scenario);
+  for (std::size_t i = 0; i < scenario.layers.size(); ++i)
+    record.train.weights_after.push_back(
+        optimizer_step(record.train.spec, scenario.layers[i]->weights(), record.layers[i].weights));
+  return record;
+}
+
+void attach_gradients(const Scenario& scenario, Trace& trace) {
+  const bool record_steps = trace.detail == Detail::full;
+  for (RunRecord* run : {&trace.masked, &trace.unmasked}) {
+    auto g = compute_gradients(scenario, run->mode, record_steps);
+    if (g) run->grad = std::make_shared<const GradRecord>(std::move(*g));
+  }
+}
+
+}  // namespace maskviz
