@@ -346,9 +346,11 @@ TEST(Export, FullyMaskedAveragePoolIsNullWithAReason) {
   EXPECT_EQ(pool["output"][1], Ordered::parse("[null, null, null]"));  // the all-padding sequence
   EXPECT_TRUE(pool["output"][0][0].is_number());
   ASSERT_TRUE(pool["non_finite"].is_object());
-  EXPECT_EQ(pool["non_finite"]["count"], 3);
+  // The NaN output's loss term sends NaN back as its output gradient (3 more), as TensorFlow does.
+  EXPECT_EQ(pool["non_finite"]["count"], 6);
   EXPECT_NE(pool["non_finite"]["reason"].get<std::string>().find("fully masked"), std::string::npos);
-  EXPECT_EQ(pool["non_finite"]["fields"], Ordered::parse(R"(["output"])"));
+  EXPECT_EQ(pool["non_finite"]["fields"], Ordered::parse(R"(["output", "output_gradient"])"));
+  EXPECT_EQ(pool["output_gradient"][1], Ordered::parse("[null, null, null]"));
   EXPECT_EQ(pool["reductions"][1]["non_finite"], true);
   EXPECT_EQ(pool["reductions"][1]["divisor"], 0);
   // The NaN reaches the masked run's loss; the unmasked run averages the padding rows and has numbers.

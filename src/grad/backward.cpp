@@ -11,6 +11,7 @@
 #include "core/errors.h"
 #include "grad/loss_backward.h"
 #include "grad/optimizer.h"
+#include "layers/rnn.h"
 #include "loss/loss.h"
 
 namespace maskviz {
@@ -89,8 +90,26 @@ std::optional<GradRecord> compute_gradients(const Scenario& scenario, RunMode mo
   return record;
 }
 
+// Floats the per-step and per-lookup gradients of one run take: each (sequence, step) of a recurrent
+// layer holds a term the size of all its weights.
+std::size_t step_gradient_floats(const Scenario& scenario) {
+  std::size_t total = 0;
+  for (const auto& layer : scenario.layers) {
+    const Shape& in = layer->input_shape();
+    if (in.size() < 2) continue;
+    std::size_t weights = 0;
+    for (const auto& w : layer->weights()) weights += w.value.size();
+    const bool per_step = is_recurrent_type(layer->type()) || layer->type() == "Bidirectional";
+    if (per_step) total += in[0] * in[1] * weights;
+    if (layer->type() == "Embedding") total += element_count(layer->output_shape());
+  }
+  return total;
+}
+
 void attach_gradients(const Scenario& scenario, Trace& trace) {
-  const bool record_steps = trace.detail == Detail::full;
+  // Beyond this the per-step terms would dwarf the record; the weight gradients are always there.
+  constexpr std::size_t kStepGradientBudget = std::size_t{16} << 20;  // floats per run
+  const bool record_steps = trace.detail == Detail::full && step_gradient_floats(scenario) <= kStepGradientBudget;
   for (RunRecord* run : {&trace.masked, &trace.unmasked}) {
     auto g = compute_gradients(scenario, run->mode, record_steps);
     if (g) run->grad = std::make_shared<const GradRecord>(std::move(*g));

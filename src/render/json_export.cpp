@@ -6,10 +6,13 @@
 // reductions / sublayers; run -> loss. One function per level below, in that order.
 //
 // Dimension letters: B batch, T time, D input features, H units, G gates.
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "grad/grad_record.h"
+#include "render/json_export_grad.h"
 #include "render/json_writer.h"
 #include "render/render.h"
 
@@ -183,7 +186,7 @@ void write_product(JsonWriter& w, const Product& product) {
 
 // One step of one sequence (recurrent layers) or one row (Dense). What is in it depends on the detail:
 // `steps` keeps the flags, the kept states and the output; `full` adds every operand and intermediate.
-void write_step(JsonWriter& w, const StepRecord& step, Detail detail) {
+void write_step(JsonWriter& w, const StepRecord& step, Detail detail, const StepGradient* grad) {
   w.begin_object();
   w.key("batch");
   w.unsigned_integer(step.batch);
@@ -216,6 +219,7 @@ void write_step(JsonWriter& w, const StepRecord& step, Detail detail) {
     write_named(w, step.candidate_states);
     w.key("candidate_output");  // [H]
     write_tensor(w, step.candidate_output);
+    write_step_gradient(w, grad);  // this step's own term of the gradient, exactly 0 when masked
   }
   if (detail != Detail::outputs) {
     w.key("kept_states");  // carried into the next step: [H] each
@@ -279,7 +283,7 @@ std::string layer_non_finite_reason(const LayerRecord& layer, bool input_non_fin
   return "float32 overflowed to infinity or NaN in this layer; each is written as null";
 }
 
-void write_layer(JsonWriter& w, const LayerRecord& layer, bool input_non_finite) {
+void write_layer(JsonWriter& w, const LayerRecord& layer, bool input_non_finite, const LayerGradient* grad) {
   NonFiniteFields non_finite(w);
   w.begin_object();
   w.key("name");
@@ -322,6 +326,7 @@ void write_layer(JsonWriter& w, const LayerRecord& layer, bool input_non_finite)
     w.end_object();
   }
   w.end_object();
+  write_layer_gradients(w, grad, [&](const char* key, const std::function<void()>& write) { non_finite.field(key, write); });
   w.key("warnings");
   write_strings(w, layer.warnings);
   w.key("notes");
@@ -330,9 +335,10 @@ void write_layer(JsonWriter& w, const LayerRecord& layer, bool input_non_finite)
   w.string(detail_name(layer.detail));
   non_finite.field("steps", [&] {
     w.begin_array();
-    for (const auto& step : layer.steps) {
+    for (std::size_t i = 0; i < layer.steps.size(); ++i) {
       w.newline();
-      write_step(w, step, layer.detail);
+      write_step(w, layer.steps[i], layer.detail,
+                 grad != nullptr && i < grad->steps.size() ? &grad->steps[i] : nullptr);
     }
     w.end_array();
   });
@@ -347,9 +353,10 @@ void write_layer(JsonWriter& w, const LayerRecord& layer, bool input_non_finite)
   });
   non_finite.field("sublayers", [&] {  // Bidirectional: forward, backward
     w.begin_array();
-    for (const auto& sublayer : layer.sublayers) {
+    for (std::size_t i = 0; i < layer.sublayers.size(); ++i) {
       w.newline();
-      write_layer(w, sublayer, input_non_finite);
+      write_layer(w, layer.sublayers[i], input_non_finite,
+                  grad != nullptr && i < grad->sublayers.size() ? &grad->sublayers[i] : nullptr);
     }
     w.end_array();
   });
@@ -400,9 +407,10 @@ void write_run(JsonWriter& w, const RunRecord& run) {
   w.key("layers");
   w.begin_array();
   bool input_non_finite = false;  // the scenario's input is checked finite
-  for (const auto& layer : run.layers) {
+  for (std::size_t i = 0; i < run.layers.size(); ++i) {
+    const LayerRecord& layer = run.layers[i];
     w.newline();
-    write_layer(w, layer, input_non_finite);
+    write_layer(w, layer, input_non_finite, run.grad ? &run.grad->layers[i] : nullptr);
     input_non_finite = layer.output_has_non_finite;
   }
   w.end_array();
@@ -410,6 +418,7 @@ void write_run(JsonWriter& w, const RunRecord& run) {
   w.key("loss");
   if (run.loss) write_loss(w, *run.loss, input_non_finite);
   else w.null();
+  write_train(w, run.grad.get());
   w.end_object();
 }
 
