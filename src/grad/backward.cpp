@@ -25,6 +25,7 @@ namespace {
 struct ForwardTape {
   std::vector<Tensor> inputs;  // [L]: each layer's input
   std::vector<OptMask> masks;  // [L]: the mask handed to call()
+  std::vector<OptMask> output_masks;  // [L]: the mask each layer handed on
   Tensor output;               // the last layer's output
   OptMask output_mask;
   std::optional<Tensor> keras_logits;
@@ -43,6 +44,7 @@ ForwardTape forward_again(const Scenario& scenario, RunMode mode) {
     if (!layer->supports_masking()) result.mask.reset();
     tape.inputs.push_back(std::move(x));
     tape.masks.push_back(call_mask);
+    tape.output_masks.push_back(result.mask);
     x = std::move(result.output);
     mask = std::move(result.mask);
     logits = std::move(result.keras_logits);
@@ -78,15 +80,19 @@ std::optional<GradRecord> compute_gradients(const Scenario& scenario, RunMode mo
     g.name = layer.name();
     g.type = layer.type();
     g.output_gradient = std::move(d_y);
+    g.output_mask = tape.output_masks[i];
     g.logits_gradient = std::move(d_logits);
     d_y = std::move(result.d_input);
     d_logits = std::move(result.d_input_logits);
   }
 
   record.train.spec = train_spec_of(scenario);
-  for (std::size_t i = 0; i < scenario.layers.size(); ++i)
-    record.train.weights_after.push_back(
-        optimizer_step(record.train.spec, scenario.layers[i]->weights(), record.layers[i].weights));
+  for (std::size_t i = 0; i < scenario.layers.size(); ++i) {
+    const auto& weights = scenario.layers[i]->weights();
+    record.train.weights_before.emplace_back();
+    for (const auto& w : weights) record.train.weights_before.back().push_back({w.name, w.value});
+    record.train.weights_after.push_back(optimizer_step(record.train.spec, weights, record.layers[i].weights));
+  }
   return record;
 }
 

@@ -34,6 +34,7 @@ struct LayerGradient {
   std::string type;
   std::vector<NamedTensor> weights;     // ∂loss/∂weight, same names and order as Layer::weights()
   Tensor output_gradient;               // ∂loss/∂output, the output's shape
+  OptMask output_mask;                  // the mask this layer handed on in this run ([B, T], true = keep)
   std::optional<Tensor> logits_gradient;  // ∂loss/∂logits when the loss read this layer's _keras_logits
   std::vector<StepGradient> steps;      // recurrent layers: ordered by batch, then processing order
   std::vector<LookupGradient> lookups;  // Embedding: ordered by batch, then time
@@ -50,6 +51,7 @@ struct TrainSpec {
 
 struct TrainRecord {
   TrainSpec spec;
+  std::vector<std::vector<NamedTensor>> weights_before;  // by layer position, as the scenario gives them
   std::vector<std::vector<NamedTensor>> weights_after;  // by layer position, same names as the weights
 };
 
