@@ -35,9 +35,12 @@ void print_rows(Printer& p, const Tensor& t, const OptMask& mask, const std::str
       label.push_back({s.mask_cell(!masked), masked ? Tone::masked : Tone::valid});
     }
     std::vector<Cell> cells;
-    for (std::size_t i = 0; i < n; ++i) cells.push_back({number(t.row(r)[i], p.precision()), zero ? Tone::dim : Tone::plain});
+    for (std::size_t i = 0; i < n; ++i) cells.push_back({grad_number(t.row(r)[i], p.precision()), zero ? Tone::dim : Tone::plain});
     Span trail;
+    bool nan = false;
+    for (std::size_t i = 0; i < n; ++i) nan |= std::isnan(t.row(r)[i]);
     if (masked && zero) trail.push_back({"exactly 0: this step does not reach the loss", Tone::masked});
+    if (masked && nan) trail.push_back({"NaN, not 0: weight 0 times an infinite derivative (0 · inf)", Tone::warning});
     grid.add_row(std::move(label), std::move(cells), std::move(trail));
   }
   p.line(fmt::format("  {} {}", what, shape_text(t.shape)));

@@ -14,6 +14,10 @@ namespace maskviz {
 
 void render_grad(const Trace& trace, const TextOptions& options, std::ostream& out);
 
+// A number of the backward pass: fixed-point as everywhere, but scientific when it is too large to read
+// (an overflowing padding row holds 3e38).
+std::string grad_number(float value, int precision);
+
 // A [rows, cols] tensor as aligned rows ("row 0", ...), columns grouped (gate blocks) when `group` > 0.
 void print_matrix(Printer& p, const Tensor& m, std::size_t group, const std::vector<std::string>& group_names,
                   std::size_t indent);

@@ -61,6 +61,11 @@ void print_half(Printer& p, const LayerGradient& layer) {
 
 }  // namespace
 
+std::string grad_number(float value, int precision) {
+  if (std::isfinite(value) && std::fabs(value) >= 1e6f) return fmt::format("{:.{}e}", value, precision);
+  return number(value, precision);
+}
+
 void print_matrix(Printer& p, const Tensor& m, std::size_t group, const std::vector<std::string>& group_names,
                   std::size_t indent) {
   const std::size_t cols = m.row_length(), rows = m.size() / cols;
@@ -73,7 +78,7 @@ void print_matrix(Printer& p, const Tensor& m, std::size_t group, const std::vec
   }
   for (std::size_t r = 0; r < rows; ++r) {
     std::vector<Cell> cells;
-    for (std::size_t c = 0; c < cols; ++c) cells.push_back({number(m.row(r)[c], p.precision()), Tone::plain});
+    for (std::size_t c = 0; c < cols; ++c) cells.push_back({grad_number(m.row(r)[c], p.precision()), Tone::plain});
     grid.add_row({{rows == 1 ? "" : fmt::format("row {}", r), Tone::plain}}, std::move(cells));
   }
   p.grid(grid, indent);
@@ -81,7 +86,7 @@ void print_matrix(Printer& p, const Tensor& m, std::size_t group, const std::vec
 
 void print_grad_steps(Printer& p, const LayerGradient& layer) {
   if (layer.sublayers.empty() && layer.steps.empty()) return;
-  p.line("  step by step, each step's own term of the weight gradients (they sum to the gradients below):");
+  p.paragraph("step by step, each step's own term of the weight gradients (they sum to the gradients below):", "  ");
   if (layer.sublayers.empty()) {
     print_half(p, layer);
     return;
@@ -98,15 +103,16 @@ void print_grad_lookups(Printer& p, const LayerGradient& layer) {
   const Tensor& d = layer.weights[0].value;  // [V, F]
   std::map<long long, std::vector<const LookupGradient*>> fed;
   for (const auto& l : layer.lookups) fed[l.token].push_back(&l);
-  p.line(fmt::format("  dloss/d{} {}: row by row, each the sum of what its lookups sent back (a scatter-add)",
-                     layer.weights[0].name, shape_text(d.shape)));
+  p.paragraph(fmt::format("dloss/d{} {}: row by row, each the sum of what its lookups sent back (a scatter-add)",
+                          layer.weights[0].name, shape_text(d.shape)),
+              "  ");
   Grid grid(d.row_length());
   for (std::size_t v = 0; v < d.dim(0); ++v) {
     std::vector<Cell> cells;
     bool zero = true;
     for (std::size_t f = 0; f < d.row_length(); ++f) zero &= d.row(v)[f] == 0.0f;
     for (std::size_t f = 0; f < d.row_length(); ++f)
-      cells.push_back({number(d.row(v)[f], p.precision()), zero ? Tone::dim : Tone::plain});
+      cells.push_back({grad_number(d.row(v)[f], p.precision()), zero ? Tone::dim : Tone::plain});
     Span trail;
     const auto it = fed.find(static_cast<long long>(v));
     if (it == fed.end()) {

@@ -32,10 +32,10 @@ void print_weight(Printer& p, const NamedTensor& before, const NamedTensor& afte
     for (std::size_t i = 0; i < n; ++i) same &= before.value.row(r)[i] == after.value.row(r)[i];
     unchanged += same ? 1 : 0;
     for (std::size_t i = 0; i < n && side_by_side; ++i)
-      cells.push_back({number(before.value.row(r)[i], p.precision()), Tone::plain});
+      cells.push_back({grad_number(before.value.row(r)[i], p.precision()), Tone::plain});
     for (std::size_t i = 0; i < n; ++i) {
       const float shown = side_by_side ? after.value.row(r)[i] : after.value.row(r)[i] - before.value.row(r)[i];
-      cells.push_back({number(shown, p.precision()), same ? Tone::dim : Tone::plain});
+      cells.push_back({grad_number(shown, p.precision()), same ? Tone::dim : Tone::plain});
     }
     bool no_gradient = true;
     for (std::size_t i = 0; i < n; ++i) no_gradient &= gradient.row(r)[i] == 0.0f;
@@ -52,7 +52,8 @@ void print_weight(Printer& p, const NamedTensor& before, const NamedTensor& afte
 
 void print_train(Printer& p, const GradRecord& grad) {
   const TrainRecord& t = grad.train;
-  p.heading(fmt::format("one training step {} {}", p.style().bullet(), settings(t.spec, p.style())));
+  p.heading(fmt::format("one training step {} {}", p.style().bullet(), t.spec.optimizer));
+  p.paragraph(settings(t.spec, p.style()) + ", from a fresh optimizer state (Keras 3.15.1's update rules).", "  ");
   if (t.spec.weight_decay)
     p.note(fmt::format("weight decay is applied to every weight before the update, whatever its gradient: "
                        "w {} w - w {} {} {} {}, so even a row with gradient 0 shrinks.",
