@@ -83,7 +83,7 @@ class LstmCell final : public RnnCell {
       activation_backward(config_.recurrent_activation, pre + 3 * H, gt + 3 * H, gate_grad.data() + 3 * H,
                           dz + 3 * H, 1, n);
     }
-    g.dz_rec = g.dz_x;
+    g.rec_is_x = true;  // z = x·W + h·U + b: one dz for both products
     g.d_prev[0].noalias() = g.dz_x * w.recurrent_kernel.transpose();  // (1')
   }
 

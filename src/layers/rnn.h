@@ -53,6 +53,7 @@ struct StepGrad {
   Mat dz_x;     // [B, G*H] ∂loss/∂(x_t · kernel): also the gradient of the (input) bias
   Mat dz_rec;   // [B, G*H] ∂loss/∂ the recurrent product's columns (GRU reset_after: also of the recurrent bias)
   std::vector<Mat> d_prev;  // [B, H] each: ∂loss/∂ the states before the step, through the cell
+  bool rec_is_x = false;    // dz_rec equals dz_x (LSTM, SimpleRNN): dz_rec is left unwritten
 };
 
 class RnnCell {
@@ -102,6 +103,11 @@ class RnnLayer final : public Layer {
   const RnnCell& cell() const { return *cell_; }
 
  private:
+  // The pieces of backward() (rnn_backward.cpp), sharing one workspace there.
+  void tape_forward(const Tensor& x, const OptMask& mask, const CellWeights& w) const;
+  void backward_through_time(const BackwardArgs& args, const CellWeights& w) const;
+  void record_step_terms(const BackwardArgs& args, LayerGradient& grad) const;
+
   RnnConfig config_;
   std::unique_ptr<RnnCell> cell_;
 };

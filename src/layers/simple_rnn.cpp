@@ -39,7 +39,7 @@ class SimpleRnnCell final : public RnnCell {
     g.dz_x.resize(prev[0].rows(), static_cast<Eigen::Index>(config_.units));
     activation_backward(config_.activation, s.pre.data(), s.gates.data(), d_new[0].data(), g.dz_x.data(),
                         static_cast<std::size_t>(prev[0].rows()), config_.units);  // (2')
-    g.dz_rec = g.dz_x;
+    g.rec_is_x = true;  // z = x·W + b + h·U: one dz for both products
     g.d_prev[0].noalias() = g.dz_x * w.recurrent_kernel.transpose();  // (1')
   }
 
