@@ -126,7 +126,7 @@ void print_grad_lookups(Printer& p, const LayerGradient& layer) {
         trail.push_back({" ", Tone::plain});
         all_masked &= l->masked;
       }
-      if (all_masked && zero) trail.push_back({"only masked lookups: each sent exactly 0", Tone::masked});
+      if (all_masked && zero) trail.push_back({"masked: each sent 0", Tone::masked});
     }
     grid.add_row({{fmt::format("row {}", v), Tone::plain}}, std::move(cells), std::move(trail));
   }

@@ -39,7 +39,7 @@ void print_weight(Printer& p, const NamedTensor& before, const NamedTensor& afte
     }
     bool no_gradient = true;
     for (std::size_t i = 0; i < n; ++i) no_gradient &= gradient.row(r)[i] == 0.0f;
-    const char* what = same ? "unchanged" : no_gradient ? "moved by weight decay only: its gradient is 0" : "moved";
+    const char* what = same ? "unchanged" : no_gradient ? "decay only (gradient 0)" : "moved";
     grid.add_row({{rows == 1 ? "" : fmt::format("row {}", r), Tone::plain}}, std::move(cells),
                  {{what, same ? Tone::good : no_gradient ? Tone::warning : Tone::plain}});
   }
