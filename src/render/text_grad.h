@@ -27,5 +27,7 @@ void print_grad_steps(Printer& p, const LayerGradient& layer);
 void print_grad_lookups(Printer& p, const LayerGradient& layer);
 // Weights before and after one optimizer step, unchanged rows named.
 void print_train(Printer& p, const GradRecord& grad);
+// For `maskviz diff` (text_diff_grad.cpp): which weights' gradients differ between the runs, and where.
+void print_gradient_diff(Printer& p, const GradRecord& masked, const GradRecord& unmasked);
 
 }  // namespace maskviz
