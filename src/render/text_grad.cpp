@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "render/text_format.h"
+#include "render/text_header.h"
 
 namespace maskviz {
 
@@ -47,7 +48,27 @@ void print_rows(Printer& p, const Tensor& t, const OptMask& mask, const std::str
   if (!grid.empty()) p.grid(grid, 4);
 }
 
+float largest(const Tensor& t) {
+  float m = 0;
+  for (float v : t.values) m = std::isnan(v) || std::isnan(m) ? NAN : std::max(m, std::fabs(v));
+  return m;
+}
+
+// A large scenario without selectors: one line per tensor, as `run` summarises.
+void print_layer_summary(Printer& p, const LayerGradient& g) {
+  p.heading(fmt::format("{} ({}) {} gradient", g.name, g.type, p.style().bullet()));
+  p.line(fmt::format("  dloss/doutput {}  max |entry| {}", shape_text(g.output_gradient.shape),
+                     scalar(largest(g.output_gradient), p.precision())));
+  for (const auto& w : g.weights)
+    p.line(fmt::format("  dloss/d{} {}  max |entry| {}", w.name, shape_text(w.value.shape),
+                       scalar(largest(w.value), p.precision())));
+}
+
 void print_layer(Printer& p, const LayerGradient& g) {
+  if (p.options().summary) {
+    print_layer_summary(p, g);
+    return;
+  }
   const Style& s = p.style();
   p.heading(fmt::format("{} ({}) {} gradient", g.name, g.type, s.bullet()));
   print_rows(p, g.output_gradient, g.output_mask, "dloss/doutput");
@@ -141,6 +162,7 @@ void print_answers(Printer& p, const GradRecord& g, RunMode mode) {
 
 void render_grad(const Trace& trace, const TextOptions& options, std::ostream& out) {
   Printer p(options);
+  print_header(p, *trace.scenario, trace.detail, "grad");
   for (const RunRecord* run : {&trace.masked, &trace.unmasked}) {
     if (options.mode && *options.mode != run->mode) continue;
     if (!run->grad) continue;
@@ -155,9 +177,10 @@ void render_grad(const Trace& trace, const TextOptions& options, std::ostream& o
       if (options.layer && *options.layer != g.layers[i].name) continue;
       print_layer(p, g.layers[i]);
     }
-    print_train(p, g);
+    if (!options.summary) print_train(p, g);
     print_answers(p, g, run->mode);
   }
+  if (options.summary) print_summary_hint(p, *trace.scenario);
   out << p.finish();
 }
 
