@@ -109,7 +109,7 @@ TEST(GradCommand, SelectorsWork) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("b=0 t=1"), std::string::npos);
   EXPECT_EQ(r.out.find("b=0 t=0"), std::string::npos);
-  EXPECT_EQ(r.out.find("unmasked run"), std::string::npos);
+  EXPECT_EQ(r.out.find("unmasked run ·"), std::string::npos);
   EXPECT_EQ(r.out.find("dense (Dense)"), std::string::npos);
   EXPECT_EQ(run_cli(std::vector<std::string>{"grad", "scenarios/15a-forum-lstm-gradients.json", "--layer", "nosuch"}).status, 2);
 }
