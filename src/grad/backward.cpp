@@ -114,7 +114,7 @@ std::size_t step_gradient_floats(const Scenario& scenario) {
 
 void attach_gradients(const Scenario& scenario, Trace& trace) {
   // Beyond this the per-step terms would dwarf the record; the weight gradients are always there.
-  constexpr std::size_t kStepGradientBudget = std::size_t{16} << 20;  // floats per run
+  constexpr std::size_t kStepGradientBudget = std::size_t{4} << 20;  // floats per run (16 MB)
   const bool record_steps = trace.detail == Detail::full && step_gradient_floats(scenario) <= kStepGradientBudget;
   for (RunRecord* run : {&trace.masked, &trace.unmasked}) {
     auto g = compute_gradients(scenario, run->mode, record_steps);

@@ -39,6 +39,7 @@ struct LayerGradient {
   std::vector<StepGradient> steps;      // recurrent layers: ordered by batch, then processing order
   std::vector<LookupGradient> lookups;  // Embedding: ordered by batch, then time
   std::vector<LayerGradient> sublayers; // Bidirectional: forward, backward
+  std::vector<std::string> gate_names;  // recurrent layers: the column blocks of kernel and recurrent_kernel
 };
 
 // One optimizer step from a fresh state (Keras 3.15.1, keras/src/optimizers/).

@@ -192,6 +192,7 @@ void RnnLayer::backward(const BackwardArgs& args, BackwardResult& result) const 
     for (std::size_t b = 0; b < B; ++b)
       std::copy_n(dxk.row(static_cast<Eigen::Index>(k * B + b)).data(), D,
                   result.d_input.row(b * T + (config_.go_backwards ? T - 1 - k : k)));
+  result.grad.gate_names = cell_->gate_names();
   if (args.record_steps) record_step_terms(args, result.grad);
 }
 

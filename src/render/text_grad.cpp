@@ -83,7 +83,8 @@ void print_layer(Printer& p, const LayerGradient& g) {
   for (const auto& w : g.weights) {
     if (g.type == "Embedding") continue;  // shown row by row with its lookups
     p.line(fmt::format("  dloss/d{} {}", w.name, shape_text(w.value.shape)));
-    print_matrix(p, w.value, 0, {}, 4);
+    const std::size_t block = g.gate_names.empty() ? 0 : w.value.row_length() / g.gate_names.size();
+    print_matrix(p, w.value, block, g.gate_names, 4);
   }
 }
 

@@ -21,7 +21,7 @@ bool all_zero(const Tensor& t) {
   return true;
 }
 
-void print_term(Printer& p, const NamedTensor& term, bool masked) {
+void print_term(Printer& p, const NamedTensor& term, bool masked, const std::vector<std::string>& gates) {
   const std::string size = shape_text(term.value.shape);
   if (all_zero(term.value)) {
     p.line(p.style().paint(fmt::format("adds to {:<17} exactly 0 (every entry ±0) {}", term.name, size),
@@ -30,7 +30,7 @@ void print_term(Printer& p, const NamedTensor& term, bool masked) {
   }
   if (term.value.rank() == 1 || term.value.dim(0) <= kMatrixRows) {
     p.line(fmt::format("adds to {} {}", term.name, size));
-    print_matrix(p, term.value, 0, {}, 2);
+    print_matrix(p, term.value, gates.empty() ? 0 : term.value.row_length() / gates.size(), gates, 2);
     return;
   }
   float largest = 0;
@@ -48,7 +48,7 @@ void print_half(Printer& p, const LayerGradient& layer) {
                                 : Cell{" valid: this step's own term of each weight gradient", Tone::plain});
     if (step.k != step.t) title.push_back({fmt::format(" (processed as step k={})", step.k), Tone::dim});
     p.open_box(title);
-    for (const auto& term : step.contributions) print_term(p, term, step.masked);
+    for (const auto& term : step.contributions) print_term(p, term, step.masked, layer.gate_names);
     for (const auto& c : step.carried) {
       p.line(fmt::format("dloss/d{} after this step {}", c.name, shape_text(c.value.shape)));
       print_matrix(p, c.value, 0, {}, 2);
