@@ -1,7 +1,11 @@
-// The masked LSTM forward beside the two plain Eigen GEMMs it is built from, measured in the same run.
+// The masked LSTM forward, and forward + backward, beside the two plain Eigen GEMMs they are built from,
+// measured in the same run.
 //
 // Shapes (B batch, T time, D inputs, H units): B = 32, T = 128, D = 64, H = 128.
 //   masked LSTM:     FLOPs = 2·B·T·(D + H)·4H   (the input GEMM, hoisted, plus one recurrent GEMM per step)
+//   forward+backward FLOPs = 3 × the forward's (the backward counted as twice the forward, as the
+//                    contract says): one RnnLayer::backward call, which recomputes the forward it needs
+//                    and returns dx and every weight gradient (rnn_backward.cpp)
 //   recurrent GEMM:  [B, H] · [H, 4H]           = [32, 128] · [128, 512], what every step multiplies
 //   input GEMM:      [B·T, D] · [D, 4H]         = [4096, 64] · [64, 512], done once for all steps
 // Every benchmark reports a `gflops` rate; at the end the LSTM's rate is printed as a share of each
@@ -64,6 +68,27 @@ void lstm_forward(benchmark::State& state, bool masked) {
   state.counters["gflops"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+void lstm_forward_backward(benchmark::State& state) {
+  RnnConfig config;
+  config.type = "LSTM";
+  config.units = H;
+  config.return_sequences = true;
+  RnnLayer layer("lstm", {B, T, D}, config);
+  layer.load_weights(nullptr, "/layers/0/weights", 7, 0);
+  const Tensor x = random_tensor({B, T, D}, 11);   // [B, T, D]
+  const Tensor dy = random_tensor({B, T, H}, 23);  // [B, T, H] ∂loss/∂output
+  const OptMask mask = random_right_padding(13);
+  const BackwardArgs args{x, mask, dy, nullptr, RunMode::masked, false};
+  for (auto _ : state) {
+    BackwardResult result;
+    layer.backward(args, result);
+    benchmark::DoNotOptimize(result.d_input.values.data());
+    benchmark::ClobberMemory();
+  }
+  const double flops = 3.0 * 2.0 * B * T * (D + H) * 4 * H;
+  state.counters["gflops"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 void gemm(benchmark::State& state, Eigen::Index rows, Eigen::Index inner, Eigen::Index cols) {
   Tensor a = random_tensor({static_cast<std::size_t>(rows), static_cast<std::size_t>(inner)}, 17);
   Tensor b = random_tensor({static_cast<std::size_t>(inner), static_cast<std::size_t>(cols)}, 19);
@@ -79,6 +104,7 @@ void gemm(benchmark::State& state, Eigen::Index rows, Eigen::Index inner, Eigen:
 
 void BM_MaskedLstmForward(benchmark::State& state) { lstm_forward(state, true); }
 void BM_UnmaskedLstmForward(benchmark::State& state) { lstm_forward(state, false); }
+void BM_MaskedLstmForwardBackward(benchmark::State& state) { lstm_forward_backward(state); }
 void BM_GemmRecurrentShape(benchmark::State& state) { gemm(state, B, H, 4 * H); }
 void BM_GemmInputShape(benchmark::State& state) { gemm(state, B * T, D, 4 * H); }
 
@@ -86,6 +112,7 @@ BENCHMARK(BM_GemmRecurrentShape)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_GemmInputShape)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_MaskedLstmForward)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_UnmaskedLstmForward)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MaskedLstmForwardBackward)->Unit(benchmark::kMillisecond);
 
 // Prints the usual table, keeps every gflops rate, and ends with the masked LSTM's share of each GEMM.
 class RatioReporter : public benchmark::ConsoleReporter {
@@ -101,11 +128,14 @@ class RatioReporter : public benchmark::ConsoleReporter {
   }
   void Finalize() override {
     ConsoleReporter::Finalize();
-    const double lstm = rate("BM_MaskedLstmForward");
-    for (const char* gemm_name : {"BM_GemmRecurrentShape", "BM_GemmInputShape"}) {
-      const double g = rate(gemm_name);
-      if (lstm > 0 && g > 0)
-        std::printf("masked LSTM at %.0f%% of %s (%.1f vs %.1f GFLOP/s)\n", 100.0 * lstm / g, gemm_name, lstm, g);
+    for (const auto& [name, what] : {std::pair{"BM_MaskedLstmForward", "masked LSTM forward"},
+                                     std::pair{"BM_MaskedLstmForwardBackward", "masked LSTM forward+backward"}}) {
+      const double lstm = rate(name);
+      for (const char* gemm_name : {"BM_GemmRecurrentShape", "BM_GemmInputShape"}) {
+        const double g = rate(gemm_name);
+        if (lstm > 0 && g > 0)
+          std::printf("%s at %.0f%% of %s (%.1f vs %.1f GFLOP/s)\n", what, 100.0 * lstm / g, gemm_name, lstm, g);
+      }
     }
   }
 

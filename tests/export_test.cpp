@@ -22,6 +22,7 @@
 
 #include "record_access.h"
 #include "engine/engine.h"
+#include "grad/grad_record.h"
 #include "render/json_writer.h"
 #include "render/render.h"
 #include "scenario/scenario.h"
@@ -178,8 +179,24 @@ class ReadBack {
     tensor(j.at("output"), s.output, where + "/output");
   }
 
-  void layer(const Ordered& j, const LayerRecord& r, const std::string& where) {
+  // The backward pass's fields of a layer (gradients, output_gradient, steps[].gradient): null without a loss.
+  void gradient_fields(const Ordered& j, const LayerRecord& r, const LayerGradient* g, const std::string& where) {
+    if (g == nullptr) {
+      check(j.at("gradients").is_null() && j.at("output_gradient").is_null(), where, "gradients without a loss");
+      return;
+    }
+    for (const auto& w : g->weights) tensor(j.at("gradients").at(w.name), w.value, where + "/gradients/" + w.name);
+    tensor(j.at("output_gradient"), g->output_gradient, where + "/output_gradient");
+    if (r.detail != Detail::full) return;
+    for (std::size_t i = 0; i < std::min(g->steps.size(), steps_of(r).size()); ++i)
+      for (const auto& term : g->steps[i].contributions)
+        tensor(j.at("steps")[i].at("gradient").at(term.name), term.value,
+               where + "/steps/" + std::to_string(i) + "/gradient/" + term.name);
+  }
+
+  void layer(const Ordered& j, const LayerRecord& r, const std::string& where, const LayerGradient* g = nullptr) {
     const std::size_t non_finite_before = non_finite_seen;
+    gradient_fields(j, r, g, where);
     check(j.at("name") == r.name && j.at("type") == r.type, where, "name or type differ");
     check(Json::parse(j.at("config").dump()) == r.config, where, "config differs");
     shape(j.at("input_shape"), r.input_shape, where + "/input_shape");
@@ -235,7 +252,8 @@ class ReadBack {
     const Ordered& sublayers = j.at("sublayers");
     check(sublayers.size() == halves_of(r).size(), where, "sublayer count differs");
     for (std::size_t i = 0; i < std::min(sublayers.size(), halves_of(r).size()); ++i)
-      layer(sublayers[i], halves_of(r)[i], where + "/sublayers/" + std::to_string(i));
+      layer(sublayers[i], halves_of(r)[i], where + "/sublayers/" + std::to_string(i),
+            g != nullptr && i < g->sublayers.size() ? &g->sublayers[i] : nullptr);
     check(j.at("output_has_non_finite") == r.output_has_non_finite, where, "output_has_non_finite differs");
     non_finite_summary(j.at("non_finite"), non_finite_before, where);
   }
@@ -277,8 +295,17 @@ class ReadBack {
     const Ordered& layers = j.at("layers");
     check(layers.size() == r.layers.size(), where, "layer count differs");
     for (std::size_t i = 0; i < std::min(layers.size(), r.layers.size()); ++i)
-      layer(layers[i], r.layers[i], where + "/layers/" + std::to_string(i));
+      layer(layers[i], r.layers[i], where + "/layers/" + std::to_string(i), r.grad ? &r.grad->layers[i] : nullptr);
     loss(j.at("loss"), r.loss, where + "/loss");
+    if (!r.grad) {
+      check(j.at("train").is_null(), where, "train without a loss");
+      return;
+    }
+    const auto& after = r.grad->train.weights_after;
+    for (std::size_t i = 0; i < after.size(); ++i)
+      for (const auto& w : after[i])
+        tensor(j.at("train").at("weights_after")[i].at(w.name), w.value,
+               where + "/train/weights_after/" + std::to_string(i) + "/" + w.name);
   }
 
  private:
@@ -347,9 +374,11 @@ TEST(Export, FullyMaskedAveragePoolIsNullWithAReason) {
   EXPECT_EQ(pool["output"][1], Ordered::parse("[null, null, null]"));  // the all-padding sequence
   EXPECT_TRUE(pool["output"][0][0].is_number());
   ASSERT_TRUE(pool["non_finite"].is_object());
-  EXPECT_EQ(pool["non_finite"]["count"], 3);
+  // The NaN output's loss term sends NaN back as its output gradient (3 more), as TensorFlow does.
+  EXPECT_EQ(pool["non_finite"]["count"], 6);
   EXPECT_NE(pool["non_finite"]["reason"].get<std::string>().find("fully masked"), std::string::npos);
-  EXPECT_EQ(pool["non_finite"]["fields"], Ordered::parse(R"(["output"])"));
+  EXPECT_EQ(pool["non_finite"]["fields"], Ordered::parse(R"(["output", "output_gradient"])"));
+  EXPECT_EQ(pool["output_gradient"][1], Ordered::parse("[null, null, null]"));
   EXPECT_EQ(pool["reductions"][1]["non_finite"], true);
   EXPECT_EQ(pool["reductions"][1]["divisor"], 0);
   // The NaN reaches the masked run's loss; the unmasked run averages the padding rows and has numbers.

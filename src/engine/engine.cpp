@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "engine/mask_plan.h"
+#include "grad/backward.h"
 #include "loss/loss.h"
 
 namespace maskviz {
@@ -59,8 +60,10 @@ RunRecord run_model(const Scenario& scenario, RunMode mode, Detail detail) {
 }
 
 Trace run_both(const Scenario& scenario, Detail detail) {
-  return Trace{&scenario, detail, run_model(scenario, RunMode::masked, detail),
-               run_model(scenario, RunMode::unmasked, detail)};
+  Trace trace{&scenario, detail, run_model(scenario, RunMode::masked, detail),
+              run_model(scenario, RunMode::unmasked, detail)};
+  attach_gradients(scenario, trace);  // the backward pass of both runs, when there is a loss
+  return trace;
 }
 
 }  // namespace maskviz

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -211,10 +212,13 @@ struct LossRecord {
   std::vector<std::string> warnings;  // what Keras warns while computing this loss
 };
 
+struct GradRecord;  // grad/grad_record.h
+
 struct RunRecord {
   RunMode mode = RunMode::masked;
   std::vector<LayerRecord> layers;
   std::optional<LossRecord> loss;
+  std::shared_ptr<const GradRecord> grad;  // the backward pass and one optimizer step (grad/backward.h); null without
 };
 
 }  // namespace maskviz

@@ -8,6 +8,11 @@
 //   (2) y_b = flip(y_b, time)                      only with return_sequences: back to input order
 //   (3) concat: [y_f, y_b]   sum: y_f + y_b   ave: (y_f + y_b) / 2   mul: y_f ⊙ y_b
 // Output mask: the input mask with return_sequences, else none.
+// Backward, dy = ∂loss/∂y:
+//   (3') concat: dy_f = dy[.., :H], dy_b = dy[.., H:]   sum: dy_f = dy_b = dy   ave: dy_f = dy_b = dy / 2
+//        mul: dy_f = dy ⊙ y_b, dy_b = dy ⊙ y_f
+//   (2') dy_b = flip(dy_b, time)                     only with return_sequences: back to processing order
+//   (1') dx = dx_f + dx_b                            each half's own backward (rnn_backward.cpp)
 #include <fmt/format.h>
 
 #include "core/errors.h"
@@ -119,6 +124,54 @@ class BidirectionalLayer final : public Layer {
                              "(TensorFlow.js carries the output instead).");
     if (config.return_sequences)
       record.notes.push_back("the backward half's outputs are flipped back into input time order before merging.");
+  }
+
+  std::size_t step_gradient_floats() const override {
+    return forward_->step_gradient_floats() + backward_->step_gradient_floats();
+  }
+  void backward(const BackwardArgs& args, BackwardResult& result) const override {
+    const bool sequences = forward_->rnn_config().return_sequences;
+    Tensor y_f, y_b;  // the halves' outputs, needed by mul
+    if (merge_mode_ == "mul") {
+      for (auto [layer, out] : {std::pair{forward_.get(), &y_f}, std::pair{backward_.get(), &y_b}}) {
+        ForwardResult r;
+        LayerRecord unused;
+        layer->forward({args.input, args.mask, nullptr, args.mode, Detail::outputs}, r, unused);
+        *out = std::move(r.output);
+      }
+      if (sequences) flip_time(y_b);
+    }
+    Tensor dy_f(forward_->output_shape()), dy_b(forward_->output_shape());
+    const std::size_t rows = dy_f.size() / dy_f.row_length(), H = dy_f.row_length();
+    for (std::size_t r = 0; r < rows; ++r) {  // (3')
+      const float* d = args.d_output.row(r);
+      for (std::size_t i = 0; i < H; ++i) {
+        if (merge_mode_ == "concat") {
+          dy_f.row(r)[i] = d[i];
+          dy_b.row(r)[i] = d[H + i];
+        } else if (merge_mode_ == "sum") {
+          dy_f.row(r)[i] = dy_b.row(r)[i] = d[i];
+        } else if (merge_mode_ == "ave") {
+          dy_f.row(r)[i] = dy_b.row(r)[i] = d[i] / 2.0f;
+        } else {
+          dy_f.row(r)[i] = d[i] * y_b.row(r)[i];
+          dy_b.row(r)[i] = d[i] * y_f.row(r)[i];
+        }
+      }
+    }
+    if (sequences) flip_time(dy_b);  // (2')
+    BackwardResult fwd, bwd;
+    forward_->backward({args.input, args.mask, dy_f, nullptr, args.mode, args.record_steps}, fwd);
+    backward_->backward({args.input, args.mask, dy_b, nullptr, args.mode, args.record_steps}, bwd);
+    result.d_input = std::move(fwd.d_input);  // (1')
+    for (std::size_t i = 0; i < result.d_input.size(); ++i) result.d_input.values[i] += bwd.d_input.values[i];
+    for (auto [half, prefix, out] : {std::tuple{&fwd, "forward/", dy_f}, std::tuple{&bwd, "backward/", dy_b}}) {
+      for (const auto& w : half->grad.weights) result.grad.weights.push_back({prefix + w.name, w.value});
+      half->grad.name = half == &fwd ? forward_->name() : backward_->name();
+      half->grad.type = inner_type_;
+      half->grad.output_gradient = std::move(out);
+      result.grad.sublayers.push_back(std::move(half->grad));
+    }
   }
 
  private:

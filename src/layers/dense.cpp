@@ -8,6 +8,7 @@
 
 #include "core/eigen.h"
 #include "layers/activations.h"
+#include "layers/backward.h"
 #include "layers/layer.h"
 #include "scenario/json_fields.h"
 
@@ -64,6 +65,10 @@ class DenseLayer final : public Layer {
     if (args.detail != Detail::full) return;
 
     record_rows(args, x, product, pre_activation, result.output, rows);
+  }
+
+  void backward(const BackwardArgs& args, BackwardResult& result) const override {
+    dense_backward(args, weight("kernel"), use_bias_ ? &weight("bias") : nullptr, activation_, result);
   }
 
  private:

@@ -5,6 +5,7 @@
 // (keras/src/layers/reshaping/flatten.py; Keras 1 to 2.3 raised an error here instead).
 #include "core/errors.h"
 #include "layers/activations.h"
+#include "layers/backward.h"
 #include "layers/layer.h"
 #include "scenario/json_fields.h"
 
@@ -33,6 +34,10 @@ class ActivationLayer final : public Layer {
                      result.output.row_length());
   }
 
+  void backward(const BackwardArgs& args, BackwardResult& result) const override {
+    activation_layer_backward(args, activation_, result);
+  }
+
  private:
   Activation activation_ = Activation::linear;
 };
@@ -55,6 +60,10 @@ class DropoutLayer final : public Layer {
                            "Masking is not dropout: it never zeroes weights, it replaces a padded step's result.");
   }
 
+  void backward(const BackwardArgs& args, BackwardResult& result) const override {
+    activation_layer_backward(args, Activation::linear, result);  // the identity
+  }
+
  private:
   [[noreturn]] static void throw_rate(LayerSite& site);
   double rate_ = 0;
@@ -74,6 +83,9 @@ class FlattenLayer final : public Layer {
   Json config() const override { return Json::object(); }
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord&) const override {
     result.output = Tensor(output_shape_, args.input.values);
+  }
+  void backward(const BackwardArgs& args, BackwardResult& result) const override {
+    result.d_input = Tensor(input_shape_, args.d_output.values);
   }
 };
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "layers/backward.h"
 #include "layers/embedding.h"
 #include "scenario/json_fields.h"
 
@@ -63,6 +64,10 @@ void EmbeddingLayer::forward(const ForwardArgs& args, ForwardResult& result, Lay
                            "mask_zero changes no value and no weight; it only attaches the mask token != 0.");
   if (mask_zero_ && !makes_mask)
     record.notes.push_back("unmasked run: mask_zero is switched off, so no mask leaves this layer.");
+}
+
+void EmbeddingLayer::backward(const BackwardArgs& args, BackwardResult& result) const {
+  embedding_backward(args, weight("embeddings"), mask_zero_ && args.mode == RunMode::masked, result);
 }
 
 std::unique_ptr<Layer> make_embedding(LayerSite& site) { return std::make_unique<EmbeddingLayer>(site); }

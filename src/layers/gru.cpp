@@ -10,8 +10,21 @@
 //   (3') z = σ(x_z + h_z)   r = σ(x_r + h_r)   h~ = φ(x_h + (r ⊙ h_{t-1}) · recurrent_kernel[:, 2H:])
 // Both:
 //   (4) h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h~                           output = h_t; states [h]
+//
+// Backward of one step, given dh = ∂loss/∂h_t (a_* are the pre-activations of z, r, h~):
+//   (4') dh~ = dh ⊙ (1 - z)   dz = dh ⊙ (h_{t-1} - h~)   dh_prev = dh ⊙ z
+//        da_h = φ'(a_h) ⊙ dh~
+// reset_after:
+//   (3)  dr = da_h ⊙ (h_h + b_h[h])     d(x part) = [da_z, da_r, da_h]   d(h part) = [da_z, da_r, da_h ⊙ r]
+// reset_after=false:
+//   (3') d(r ⊙ h_{t-1}) = da_h · recurrent_kernel[:, 2u:]ᵀ;  dr = that ⊙ h_{t-1};  dh_prev += that ⊙ r
+//        d(x part) = d(h part) = [da_z, da_r, da_h], the last block's left operand being r ⊙ h_{t-1}
+// Both: da_z = σ'(a_z) ⊙ dz   da_r = σ'(a_r) ⊙ dr
+//   (1', 2') dkernel += x_tᵀ d(x part)   drecurrent_kernel += h_{t-1}ᵀ d(h part)   dbias: Σ d(x part),
+//        and Σ d(h part) in the recurrent row with reset_after;  dh_prev += d(h part) · recurrent_kernelᵀ
 #include <fmt/format.h>
 
+#include "layers/activations_backward.h"
 #include "layers/rnn.h"
 
 namespace maskviz {
@@ -114,6 +127,56 @@ class GruCell final : public RnnCell {
       ArrayMap(s.new_states[0].row(b).data(), H) = z * h_tm1 + (1.0f - z) * hh;  // (4)
     }
   }
+
+  void step_backward(const std::vector<Mat>& d_new, const std::vector<Mat>& prev, const StepScratch& s,
+                     const CellWeights& w, StepGrad& g) const override {
+    const auto H = static_cast<Eigen::Index>(config_.units);
+    const auto n = static_cast<std::size_t>(H);
+    const Eigen::Index B = prev[0].rows();
+    const Mat& h_prev = prev[0];  // [B, H]
+    g.dz_x.resize(B, 3 * H);
+    g.dz_rec.resize(B, 3 * H);
+    Mat& dh_prev = g.d_prev[0];  // [B, H]
+    Eigen::ArrayXf d_gate(H);
+    for (Eigen::Index b = 0; b < B; ++b) {  // (4') and da_h
+      const float* gt = s.gates.row(b).data();
+      const ConstArrayMap z(gt, H), hh(gt + 2 * H, H), h_tm1(h_prev.row(b).data(), H);
+      const ConstArrayMap dh(d_new[0].row(b).data(), H);
+      d_gate = dh * (1.0f - z);
+      float* dx = g.dz_x.row(b).data();
+      activation_backward(config_.activation, s.pre.row(b).data() + 2 * H, gt + 2 * H, d_gate.data(), dx + 2 * H, 1, n);
+      ArrayMap(dx, H) = dh * h_tm1 - dh * hh;  // dz, before σ'
+      ArrayMap(dh_prev.row(b).data(), H) = dh * z;
+    }
+    Mat d_reset_input;  // [B, H] reset_after=false: ∂loss/∂(r ⊙ h_{t-1})
+    if (!config_.reset_after)
+      d_reset_input.noalias() = g.dz_x.rightCols(H) * w.recurrent_kernel.rightCols(H).transpose();
+    const float* b_h = w.bias != nullptr && config_.reset_after ? w.bias->data() + 3 * H : nullptr;
+    for (Eigen::Index b = 0; b < B; ++b) {
+      const float* gt = s.gates.row(b).data();
+      const ConstArrayMap r(gt + H, H);
+      float* dx = g.dz_x.row(b).data();
+      const ConstArrayMap da_h(dx + 2 * H, H);
+      if (config_.reset_after) {  // (3)
+        ArrayMap rec_h(g.dz_rec.row(b).data() + H, H);  // scratch for h_h + b_h
+        rec_h = ConstArrayMap(s.recurrent.row(b).data() + 2 * H, H);
+        if (b_h != nullptr) rec_h += ConstArrayMap(b_h + 2 * H, H);
+        ArrayMap(dx + H, H) = da_h * rec_h;
+      } else {  // (3')
+        const ConstArrayMap d_rh(d_reset_input.row(b).data(), H);
+        ArrayMap(dx + H, H) = d_rh * ConstArrayMap(h_prev.row(b).data(), H);
+        ArrayMap(dh_prev.row(b).data(), H) += d_rh * r;
+      }
+      activation_backward(config_.recurrent_activation, s.pre.row(b).data(), gt, dx, dx, 2, n);  // da_z, da_r
+      ArrayMap(g.dz_rec.row(b).data(), 2 * H) = ConstArrayMap(dx, 2 * H);
+      ArrayMap(g.dz_rec.row(b).data() + 2 * H, H) = config_.reset_after ? (da_h * r).eval() : da_h.eval();
+    }
+    if (config_.reset_after)
+      dh_prev.noalias() += g.dz_rec * w.recurrent_kernel.transpose();
+    else
+      dh_prev.noalias() += g.dz_rec.leftCols(2 * H) * w.recurrent_kernel.leftCols(2 * H).transpose();
+  }
+  const Mat* last_block_lhs(const StepScratch& s) const override { return config_.reset_after ? nullptr : &s.reset_input; }
 
   void record(Eigen::Index b, const ConstStridedRows& x_proj, const std::vector<Mat>& states, const CellWeights& w,
               const StepScratch& s, StepRecord& r) const override {

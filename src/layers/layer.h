@@ -30,6 +30,7 @@
 
 #include "core/tensor.h"
 #include "engine/record.h"
+#include "grad/grad_record.h"
 #include "init/initializers.h"
 
 namespace maskviz {
@@ -67,6 +68,22 @@ struct ForwardResult {
   OptMask mask;                           // the mask a layer whose action is `created` makes; else unused
   std::optional<Tensor> keras_logits;     // see losses: Keras' TF backend reads these
   std::vector<NamedTensor> states;        // return_state
+};
+
+// The backward pass of one layer (grad/backward.cpp walks the layers from the loss to the input).
+struct BackwardArgs {
+  const Tensor& input;     // the layer's input in this run
+  const OptMask& mask;     // the mask Keras handed to call(); empty in the unmasked run
+  const Tensor& d_output;  // ∂loss/∂output, the output's shape
+  const Tensor* d_logits;  // ∂loss/∂_keras_logits of this output when the loss read them, else nullptr
+  RunMode mode;
+  bool record_steps;       // fill LayerGradient::steps and ::lookups
+};
+
+struct BackwardResult {
+  Tensor d_input;                        // ∂loss/∂input; empty for Embedding (its input is token ids)
+  std::optional<Tensor> d_input_logits;  // Dropout, linear Activation: the gradient goes to the logits behind the input
+  LayerGradient grad;                    // weight gradients (same names as weights()), steps, lookups
 };
 
 class Layer {
@@ -111,6 +128,11 @@ class Layer {
   virtual std::size_t record_floats(Detail detail) const;
 
   virtual void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const = 0;
+  // Recomputes what it needs from the input and the weights (never from a forward record).
+  virtual void backward(const BackwardArgs& args, BackwardResult& result) const;
+  // Floats the per-step (recurrent) or per-lookup (Embedding) gradient terms of one run take; the
+  // driver records them only within a budget.
+  virtual std::size_t step_gradient_floats() const { return 0; }
 
   // Keras arguments a pasted config carries that change nothing at inference or only how a missing weight
   // is drawn (scenario/keras_arguments.h): the engine adds these notes to the layer's record.

@@ -5,8 +5,15 @@
 //   (3) c_t = f ⊙ c_{t-1} + i ⊙ c~
 //   (4) h_t = o ⊙ φ(c_t)                                            output = h_t; states [h, c]
 // Default bias: zeros with the forget block at one (unit_forget_bias, after Jozefowicz et al. 2015).
+//
+// Backward of one step, given dh = ∂loss/∂h_t and dc = ∂loss/∂c_t (from later steps and the output):
+//   (4') do = dh ⊙ φ(c_t)            dc += φ'(c_t) ⊙ (dh ⊙ o)
+//   (3') di = dc ⊙ c~   dc~ = dc ⊙ i   df = dc ⊙ c_{t-1}   dc_prev = dc ⊙ f
+//   (2') dz = [σ'(z_i) di, σ'(z_f) df, φ'(z_c) dc~, σ'(z_o) do]
+//   (1') dkernel += x_tᵀ dz   drecurrent_kernel += h_{t-1}ᵀ dz   dbias += dz   dh_prev = dz · recurrent_kernelᵀ
 #include <fmt/format.h>
 
+#include "layers/activations_backward.h"
 #include "layers/rnn.h"
 
 namespace maskviz {
@@ -59,6 +66,39 @@ class LstmCell final : public RnnCell {
       activate_gate(config_.activation, h.data(), H);  // φ(c_t), computed in h's own buffer
       h *= o;                                           // (4)
     }
+  }
+
+  void step_backward(const std::vector<Mat>& d_new, const std::vector<Mat>& prev, const StepScratch& s,
+                     const CellWeights& w, StepGrad& g) const override {
+    const auto H = static_cast<Eigen::Index>(config_.units);
+    const auto n = static_cast<std::size_t>(H);
+    const Eigen::Index B = prev[0].rows();
+    g.dz_x.resize(B, 4 * H);
+    Eigen::ArrayXf phi_c(H), d_phi(H), dc(H), gate_grad(4 * H);
+    for (Eigen::Index b = 0; b < B; ++b) {
+      const float* gt = s.gates.row(b).data();  // i, f, c~, o
+      const float* pre = s.pre.row(b).data();
+      const ConstArrayMap i(gt, H), f(gt + H, H), c_tilde(gt + 2 * H, H), o(gt + 3 * H, H);
+      const ConstArrayMap c(s.new_states[1].row(b).data(), H), c_prev(prev[1].row(b).data(), H);
+      const ConstArrayMap dh(d_new[0].row(b).data(), H);
+      phi_c = c;
+      activate_gate(config_.activation, phi_c.data(), H);
+      d_phi = dh * o;  // (4')
+      activation_backward(config_.activation, c.data(), phi_c.data(), d_phi.data(), dc.data(), 1, n);
+      dc += ConstArrayMap(d_new[1].row(b).data(), H);
+      gate_grad.segment(0, H) = dc * c_tilde;  // (3') di
+      gate_grad.segment(H, H) = dc * c_prev;   //      df
+      gate_grad.segment(2 * H, H) = dc * i;    //      dc~
+      gate_grad.segment(3 * H, H) = dh * phi_c;  // (4') do
+      ArrayMap(g.d_prev[1].row(b).data(), H) = dc * f;
+      float* dz = g.dz_x.row(b).data();  // (2')
+      activation_backward(config_.recurrent_activation, pre, gt, gate_grad.data(), dz, 2, n);
+      activation_backward(config_.activation, pre + 2 * H, gt + 2 * H, gate_grad.data() + 2 * H, dz + 2 * H, 1, n);
+      activation_backward(config_.recurrent_activation, pre + 3 * H, gt + 3 * H, gate_grad.data() + 3 * H,
+                          dz + 3 * H, 1, n);
+    }
+    g.rec_is_x = true;  // z = x·W + h·U + b: one dz for both products
+    g.d_prev[0].noalias() = g.dz_x * w.recurrent_kernel.transpose();  // (1')
   }
 
   void record(Eigen::Index b, const ConstStridedRows& x_proj, const std::vector<Mat>& states, const CellWeights& w,

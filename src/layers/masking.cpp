@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "layers/backward.h"
 #include "layers/layer.h"
 #include "scenario/json_fields.h"
 
@@ -54,6 +55,10 @@ class MaskingLayer final : public Layer {
     if (partial_step_seen)
       record.notes.push_back("some kept steps have features equal to mask_value: one differing feature is enough "
                              "to keep the whole step, and those features stay as they are.");
+  }
+
+  void backward(const BackwardArgs& args, BackwardResult& result) const override {
+    masking_backward(args, mask_value_, result);
   }
 
  private:

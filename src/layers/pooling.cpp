@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "layers/backward.h"
 #include "layers/layer.h"
 #include "scenario/json_fields.h"
 
@@ -37,6 +38,9 @@ class GlobalAveragePooling1D final : public GlobalPooling1D {
     return arrives ? MaskAction::consumed : MaskAction::none;
   }
   MaskUse mask_use() const override { return {"", "the mean is over the valid steps only", ""}; }
+  void backward(const BackwardArgs& args, BackwardResult& result) const override {
+    global_average_pooling_backward(args, result);
+  }
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override {
     const std::size_t B = input_shape_[0], T = input_shape_[1], F = input_shape_[2];
     result.output = Tensor(output_shape_);  // [B, F]
@@ -77,6 +81,9 @@ class GlobalMaxPooling1D final : public GlobalPooling1D {
  public:
   explicit GlobalMaxPooling1D(LayerSite& site) : GlobalPooling1D("GlobalMaxPooling1D", site) {}
   bool supports_masking() const override { return false; }
+  void backward(const BackwardArgs& args, BackwardResult& result) const override {
+    global_max_pooling_backward(args, result);
+  }
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override {
     const std::size_t B = input_shape_[0], T = input_shape_[1], F = input_shape_[2];
     // The mask is not applied (Keras drops it); the record still marks which winners were padding.

@@ -48,6 +48,14 @@ struct StepScratch {
   bool keep_pre = false;        // Detail::full: the record shows what entered each activation
 };
 
+// What the backward pass of one step hands back, for the whole batch (rnn_backward.cpp).
+struct StepGrad {
+  Mat dz_x;     // [B, G*H] ∂loss/∂(x_t · kernel): also the gradient of the (input) bias
+  Mat dz_rec;   // [B, G*H] ∂loss/∂ the recurrent product's columns (GRU reset_after: also of the recurrent bias)
+  std::vector<Mat> d_prev;  // [B, H] each: ∂loss/∂ the states before the step, through the cell
+  bool rec_is_x = false;    // dz_rec equals dz_x (LSTM, SimpleRNN): dz_rec is left unwritten
+};
+
 class RnnCell {
  public:
   explicit RnnCell(const RnnConfig& config) : config_(config) {}
@@ -70,6 +78,13 @@ class RnnCell {
   // Copies row b of what step() computed into `record`: products, biases, pre-activations, gates.
   virtual void record(Eigen::Index b, const ConstStridedRows& x_proj, const std::vector<Mat>& states,
                       const CellWeights& w, const StepScratch& s, StepRecord& record) const = 0;
+  // The backward of step(): d_new [B, H] each is ∂loss/∂ the states the cell computed; `prev` and `s` are
+  // what step() read and wrote (with s.keep_pre). Writes g.dz_x, g.dz_rec and g.d_prev.
+  virtual void step_backward(const std::vector<Mat>& d_new, const std::vector<Mat>& prev, const StepScratch& s,
+                             const CellWeights& w, StepGrad& g) const = 0;
+  // The left operand of the recurrent product's last block when it is not h_{t-1} (GRU reset_before:
+  // r ⊙ h_{t-1}), else nullptr.
+  virtual const Mat* last_block_lhs(const StepScratch&) const { return nullptr; }
 
  protected:
   const RnnConfig& config_;
@@ -88,6 +103,11 @@ class RnnLayer final : public Layer {
   std::vector<WeightSpec> weight_specs() const override;
   std::size_t record_floats(Detail detail) const override;
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override;
+  void backward(const BackwardArgs& args, BackwardResult& result) const override;  // rnn_backward.cpp
+  // Each (sequence, step) holds a term the size of all the weights.
+  std::size_t step_gradient_floats() const override {
+    return input_shape_[0] * input_shape_[1] * weight_floats();
+  }
   const RnnConfig& rnn_config() const { return config_; }
   const RnnCell& cell() const { return *cell_; }
   // The payload's labels (gates, states, equations), before any step is recorded.
@@ -95,6 +115,10 @@ class RnnLayer final : public Layer {
 
  private:
   void add_mask_notes(LayerRecord& record) const;
+  // The pieces of backward() (rnn_backward.cpp), sharing one workspace there.
+  void tape_forward(const Tensor& x, const OptMask& mask, const CellWeights& w) const;
+  void backward_through_time(const BackwardArgs& args, const CellWeights& w) const;
+  void record_step_terms(const BackwardArgs& args, LayerGradient& grad) const;
 
   RnnConfig config_;
   std::unique_ptr<RnnCell> cell_;

@@ -1,8 +1,12 @@
 // The SimpleRNN cell of Keras 3 (keras/src/layers/rnn/simple_rnn.py, SimpleRNNCell.call):
 //   (1) z = (x_t · kernel + bias) + h_{t-1} · recurrent_kernel      the bias comes before the recurrent term
 //   (2) h_t = φ(z)                                                  output = h_t; states [h]
+// Backward of one step, given dh = ∂loss/∂h_t:
+//   (2') dz = φ'(z) ⊙ dh
+//   (1') dkernel += x_tᵀ dz   drecurrent_kernel += h_{t-1}ᵀ dz   dbias += dz   dh_prev = dz · recurrent_kernelᵀ
 #include <fmt/format.h>
 
+#include "layers/activations_backward.h"
 #include "layers/rnn.h"
 
 namespace maskviz {
@@ -38,6 +42,15 @@ class SimpleRnnCell final : public RnnCell {
       activate_gate(config_.activation, z, H);  // (2)
       std::copy_n(z, H, s.new_states[0].row(b).data());
     }
+  }
+
+  void step_backward(const std::vector<Mat>& d_new, const std::vector<Mat>& prev, const StepScratch& s,
+                     const CellWeights& w, StepGrad& g) const override {
+    g.dz_x.resize(prev[0].rows(), static_cast<Eigen::Index>(config_.units));
+    activation_backward(config_.activation, s.pre.data(), s.gates.data(), d_new[0].data(), g.dz_x.data(),
+                        static_cast<std::size_t>(prev[0].rows()), config_.units);  // (2')
+    g.rec_is_x = true;  // z = x·W + b + h·U: one dz for both products
+    g.d_prev[0].noalias() = g.dz_x * w.recurrent_kernel.transpose();  // (1')
   }
 
   void record(Eigen::Index b, const ConstStridedRows& x_proj, const std::vector<Mat>& states, const CellWeights& w,

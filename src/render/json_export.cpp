@@ -7,12 +7,15 @@
 // level below, in that order.
 //
 // Dimension letters: B batch, T time, D input features, H units, G gates.
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "core/overloaded.h"
 #include "core/version.h"
+#include "grad/grad_record.h"
+#include "render/json_export_grad.h"
 #include "render/json_writer.h"
 #include "render/render.h"
 
@@ -182,7 +185,7 @@ void write_product(JsonWriter& w, const Product& product) {
 
 // One step of one sequence (recurrent layers) or one row (Dense). What is in it depends on the detail:
 // `steps` keeps the flags, the kept states and the output; `full` adds every operand and intermediate.
-void write_step(JsonWriter& w, const StepRecord& step, Detail detail) {
+void write_step(JsonWriter& w, const StepRecord& step, Detail detail, const StepGradient* grad) {
   w.begin_object();
   w.key("batch");
   w.unsigned_integer(step.batch);
@@ -215,6 +218,7 @@ void write_step(JsonWriter& w, const StepRecord& step, Detail detail) {
     write_named(w, step.candidate_states);
     w.key("candidate_output");  // [H]
     write_tensor(w, step.candidate_output);
+    write_step_gradient(w, grad);  // this step's own term of the gradient, exactly 0 when masked
   }
   if (detail != Detail::outputs) {
     w.key("kept_states");  // carried into the next step: [H] each
@@ -305,16 +309,17 @@ std::string layer_non_finite_reason(const KindLists& lists, bool input_non_finit
   return "float32 overflowed to infinity or NaN in this layer; each is written as null";
 }
 
-void write_layer(JsonWriter& w, const LayerRecord& layer, bool input_non_finite);
+void write_layer(JsonWriter& w, const LayerRecord& layer, bool input_non_finite, const LayerGradient* grad);
 
 // The per-kind lists, each key always present.
+// `grad`: the layer's gradients (steps by index, halves by index), or nullptr without a loss.
 void write_kind_lists(JsonWriter& w, NonFiniteFields& non_finite, const LayerRecord& layer, const KindLists& lists,
-                      bool input_non_finite) {
+                      bool input_non_finite, const LayerGradient* grad) {
   non_finite.field("steps", [&] {
     w.begin_array();
-    for (const auto& step : *lists.steps) {
+    for (std::size_t i = 0; i < lists.steps->size(); ++i) {
       w.newline();
-      write_step(w, step, layer.detail);
+      write_step(w, (*lists.steps)[i], layer.detail, grad != nullptr && i < grad->steps.size() ? &grad->steps[i] : nullptr);
     }
     w.end_array();
   });
@@ -329,9 +334,10 @@ void write_kind_lists(JsonWriter& w, NonFiniteFields& non_finite, const LayerRec
   });
   non_finite.field("sublayers", [&] {  // Bidirectional: forward, backward
     w.begin_array();
-    for (const auto& sublayer : *lists.sublayers) {
+    for (std::size_t i = 0; i < lists.sublayers->size(); ++i) {
       w.newline();
-      write_layer(w, sublayer, input_non_finite);
+      write_layer(w, (*lists.sublayers)[i], input_non_finite,
+                  grad != nullptr && i < grad->sublayers.size() ? &grad->sublayers[i] : nullptr);
     }
     w.end_array();
   });
@@ -362,7 +368,7 @@ void write_weights(JsonWriter& w, const std::vector<Weight>& weights) {
   w.end_object();
 }
 
-void write_layer(JsonWriter& w, const LayerRecord& layer, bool input_non_finite) {
+void write_layer(JsonWriter& w, const LayerRecord& layer, bool input_non_finite, const LayerGradient* grad) {
   const KindLists lists = lists_of(layer);
   NonFiniteFields non_finite(w);
   w.begin_object();
@@ -385,13 +391,14 @@ void write_layer(JsonWriter& w, const LayerRecord& layer, bool input_non_finite)
   non_finite.field("output", [&] { write_tensor(w, layer.output); });
   non_finite.field("states", [&] { write_named(w, layer.states); });  // return_state: [B, H] each
   write_weights(w, layer.weights);
+  write_layer_gradients(w, grad, [&](const char* key, const std::function<void()>& write) { non_finite.field(key, write); });
   w.key("warnings");
   write_strings(w, layer.warnings);
   w.key("notes");
   write_strings(w, layer.notes);
   w.key("detail");
   w.string(detail_name(layer.detail));
-  write_kind_lists(w, non_finite, layer, lists, input_non_finite);
+  write_kind_lists(w, non_finite, layer, lists, input_non_finite, grad);
   w.key("output_has_non_finite");
   w.boolean(layer.output_has_non_finite);
   non_finite.write_summary(layer_non_finite_reason(lists, input_non_finite));
@@ -439,9 +446,10 @@ void write_run(JsonWriter& w, const RunRecord& run) {
   w.key("layers");
   w.begin_array();
   bool input_non_finite = false;  // the scenario's input is checked finite
-  for (const auto& layer : run.layers) {
+  for (std::size_t i = 0; i < run.layers.size(); ++i) {
+    const LayerRecord& layer = run.layers[i];
     w.newline();
-    write_layer(w, layer, input_non_finite);
+    write_layer(w, layer, input_non_finite, run.grad ? &run.grad->layers[i] : nullptr);
     input_non_finite = layer.output_has_non_finite;
   }
   w.end_array();
@@ -449,6 +457,7 @@ void write_run(JsonWriter& w, const RunRecord& run) {
   w.key("loss");
   if (run.loss) write_loss(w, *run.loss, input_non_finite);
   else w.null();
+  write_train(w, run.grad.get());
   w.end_object();
 }
 

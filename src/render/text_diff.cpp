@@ -11,6 +11,7 @@
 #include "render/render.h"
 #include "analysis/compare.h"
 #include "render/text_format.h"
+#include "render/text_grad.h"
 #include "render/text_header.h"
 #include "render/text_loss.h"
 #include "analysis/mask_story.h"
@@ -209,6 +210,7 @@ void render_diff(const Trace& trace, const TextOptions& options, std::ostream& o
   for (const auto& c : selected.layers)
     if (c.counted && !c.identical()) print_layer_detail(p, c);
   if (trace.masked.loss && trace.unmasked.loss && !options.layer) print_loss_both(p, trace, selected);
+  if (trace.masked.grad && trace.unmasked.grad && !options.layer) print_gradient_diff(p, *trace.masked.grad, *trace.unmasked.grad);
 
   const bool differs = selected.differs();
   p.heading("verdict");

@@ -33,6 +33,9 @@ std::string loss_reduction_text(const Printer& p, const LossRecord& loss) {
   for (std::size_t i = 0; i < loss.terms.size(); ++i)
     if (loss.weights[i] != 0.0f) kept.push_back(number(loss.terms[i], p.precision()));
   const std::string value = scalar(loss.value, p.precision());
+  // The valid terms' mean would be finite; Keras' loss is not, because a masked term is NaN or inf.
+  if (const std::size_t n = masked_non_finite(loss); n > 0)
+    return fmt::format("{}: {} masked {} NaN or inf, and NaN · 0 = NaN", value, n, n == 1 ? "term is" : "terms are");
   if (kept.empty()) return fmt::format("no term counts: every weight is 0, so the loss is {}", value);
   std::string sum;
   if (kept.size() <= kSpelledTerms) {

@@ -193,7 +193,8 @@ bool is_format_field(std::string_view key) {
   static const std::set<std::string, std::less<>> names = [] {
     std::set<std::string, std::less<>> out = {"maskviz", "name", "description", "seed", "input", "tokens", "values",
                                               "layers", "target", "loss", "from_logits", "kernel", "recurrent_kernel",
-                                              "bias", "embeddings", "forward", "backward"};
+                                              "bias", "embeddings", "forward", "backward", "train", "optimizer",
+                                              "learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"};
     out.insert(layer_fields().begin(), layer_fields().end());
     return out;
   }();

@@ -345,7 +345,7 @@ void check_memory(const Scenario& s, const LoadOptions& options) {
 
 Scenario load_scenario(const std::string& text, const std::string& source, const LoadOptions& options) {
   const Json doc = parse_json(text);
-  check_typos(doc, "", {"maskviz", "name", "description", "seed", "input", "layers", "target", "loss"});
+  check_typos(doc, "", {"maskviz", "name", "description", "seed", "input", "layers", "target", "loss", "train"});
   JsonFields top(doc, "", "a scenario");
   Scenario s;
   s.source = source;
@@ -371,6 +371,7 @@ Scenario load_scenario(const std::string& text, const std::string& source, const
     s.loss = read_loss(*loss);
     s.target = read_target(*target, s.layers.back()->output_shape(), *s.loss);
   }
+  s.train = read_train(top);
   top.finish();
 
   check_memory(s, options);

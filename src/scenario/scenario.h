@@ -22,7 +22,11 @@ struct Scenario {
   std::vector<std::unique_ptr<Layer>> layers;
   std::optional<Tensor> target;
   std::optional<LossSpec> loss;
+  std::optional<TrainSpec> train;  // one optimizer step (grad); without it, sgd with learning_rate 0.01
 };
+
+// The optional "train" block (scenario/train.cpp); reads it from `top`, or gives nothing when absent.
+std::optional<TrainSpec> read_train(JsonFields& top);
 
 struct LoadOptions {
   std::size_t max_memory_bytes = std::size_t{1} << 30;  // weights + the record of both runs

@@ -1,0 +1,40 @@
+// `maskviz grad SCENARIO`: the backward pass of both runs and one training step, as teaching text.
+#include <iostream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "render/text_grad.h"
+
+namespace maskviz::cli {
+
+namespace {
+struct GradOptions {
+  ScenarioOptions scenario;
+  TextFlags text;
+};
+}  // namespace
+
+void setup_grad(CLI::App& app, std::function<int()>& action) {
+  auto options = std::make_shared<GradOptions>();
+  auto* sub = app.add_subcommand("grad", "show the gradients of both runs, step by step, and one training step");
+  add_scenario_options(*sub, options->scenario);
+  add_text_options(*sub, options->text, true);
+  sub->callback([options, &action] {
+    action = [options] {
+      const Loaded loaded = load(options->scenario);
+      if (!loaded.scenario.loss) {
+        emit("this scenario has no loss, so there is no backward pass to show; add \"target\" and \"loss\" to it.\n");
+        return 0;
+      }
+      const TextOptions text = text_options(options->text, loaded.scenario);
+      const Trace trace = run_both(loaded.scenario, loaded.detail);
+      std::ostringstream out;
+      render_grad(trace, text, out);
+      emit(out.str());
+      return 0;
+    };
+  });
+}
+
+}  // namespace maskviz::cli
