@@ -39,4 +39,14 @@ std::string mask_action_short(MaskAction action) {
   return "";
 }
 
+std::string loss_mask_short(const LossRecord& loss) {
+  return loss.mask ? fmt::format("reads: {} of {} terms count", loss.valid, loss.total) : "every term counts";
+}
+
+std::string masked_step_kept_words(const RecurrentSteps& layer) {
+  return layer.zero_output_for_mask
+             ? "the states are kept from the step before and the output is 0 (zero_output_for_mask)"
+             : "the states and the output are kept from the step before";
+}
+
 }  // namespace maskviz

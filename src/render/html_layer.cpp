@@ -27,11 +27,7 @@ std::string verdict(const LayerComparison& c) {
 }
 
 std::string timeline_figure(const LayerRecord& m, const RecurrentSteps& rm, const LayerRecord* u, const View& view) {
-  const char* title = rm.zero_output_for_mask
-                          ? "steps: at a masked step the cell runs, then its result is discarded; the states are kept "
-                            "from the step before and the output is 0 (zero_output_for_mask)"
-                          : "steps: at a masked step the cell runs, then its result is discarded; the states and the "
-                            "output are kept from the step before";
+  const std::string title = fmt::format("steps: at a masked step {}; {}", kMaskedStepRuns, masked_step_kept_words(rm));
   std::string unmasked;
   if (u != nullptr)
     if (const auto* ru = u->as<RecurrentSteps>())

@@ -63,9 +63,8 @@ std::string model_strip(const Trace& trace, const RunComparison& whole) {
     notes += fmt::format("<li><b>{}</b> ({}): {}</li>", escape(m.name), escape(m.type), escape(mask_action_words(m)));
   }
   if (const auto& loss = trace.masked.loss) {
-    const std::string use = loss->mask ? fmt::format("reads: {} of {} terms count", loss->valid, loss->total)
-                                       : "every term counts";
-    body += box(x, "loss", loss->name, use, "every term counts",
+    const std::string use = loss_mask_short(*loss);
+    body += box(x, "loss", loss->name, use, trace.unmasked.loss ? loss_mask_short(*trace.unmasked.loss) : "",
                 loss->mask ? MaskAction::consumed : MaskAction::none, use);
     x += kBox + kGap;
   }

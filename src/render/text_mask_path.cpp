@@ -39,8 +39,7 @@ void print_mask_path(Printer& p, const Trace& trace, const RunComparison& compar
       const LossRecord& loss = *trace.masked.loss;
       std::vector<Cell> cells;
       if (with_type) cells.push_back({loss.name, Tone::plain});
-      cells.push_back({loss.mask ? fmt::format("reads: {} of {} terms count", loss.valid, loss.total) : "every term counts",
-                       Tone::plain});
+      cells.push_back({loss_mask_short(loss), Tone::plain});
       cells.push_back({"every term counts", Tone::dim});
       table.add_row({{with_type ? "loss" : fmt::format("loss ({})", loss.name), Tone::plain}}, std::move(cells));
     }
