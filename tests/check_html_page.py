@@ -122,8 +122,10 @@ PROBE = r"""
   }
   const terms = [...document.querySelectorAll('svg.loss .term')].map(g => [g.closest('svg').dataset.run,
       Number(g.dataset.b), Number(g.dataset.t), g.classList.contains('masked'), g.dataset.w]);
+  const pooled = [...document.querySelectorAll('svg.reduction rect')].map(r => [r.closest('svg').dataset.layer,
+      r.closest('svg').dataset.run, Number(r.dataset.b), Number(r.dataset.t), r.classList.contains('counted')]);
   const figures = [...document.querySelectorAll('svg[data-run]')].map(s => [s.dataset.layer, s.dataset.run]);
-  return {cells, hatched, terms, figures, svgs: document.querySelectorAll('svg').length,
+  return {cells, hatched, terms, pooled, figures, svgs: document.querySelectorAll('svg').length,
           resources: performance.getEntriesByType('resource').length};
 })()
 """
@@ -208,6 +210,12 @@ def check(result, trace, scenario):
         drawn = hatched.get((name, "masked"), set())
         if drawn != expected:
             fail(f"layer {name}: hatched steps {sorted(drawn)}, the trace's mask marks {sorted(expected)}")
+    # Pooling: a step drawn as counted exactly where the record says it entered the reduction.
+    for layer, run, b, t, counted in result["pooled"]:
+        record = next(r for r in runs[run][layer]["reductions"] if r["batch"] == b)
+        if bool(record["counted"][t]) != counted:
+            fail(f"{layer} {run} run b={b} t={t}: drawn {'counted' if counted else 'left out'}, "
+                 f"the trace says {record['counted'][t]}")
     # The input: hatched where the first mask the model makes marks padding.
     created = next((l for l in trace["runs"][0]["layers"] if l["mask_action"] == "created" and l["output_mask"]), None)
     expected = set() if created is None else {
@@ -313,7 +321,8 @@ def main():
         fail(problems[0])
     checked = check(result, trace, scenario)
     print(f"ok: {os.path.basename(scenario)}: {checked} values checked against the export, "
-          f"{len(result['hatched'])} masked steps drawn, {result['svgs']} SVG figures")
+          f"{len(result['hatched'])} masked steps drawn, {len(result['pooled'])} pooled steps, "
+          f"{result['svgs']} SVG figures")
     return 0
 
 

@@ -53,7 +53,7 @@ std::string kind_figures(const LayerComparison& c, const View& view) {
           [&](const Lookups&) { return std::string(); },
           [&](const RecurrentSteps& r) { return timeline_figure(*c.masked, r, &u, view); },
           [&](const Rows&) { return std::string(); },
-          [&](const Reductions&) { return std::string(); },
+          [&](const Reductions& r) { return reduction_figure(*c.masked, r, u, view); },
           [&](const Halves& h) {
             const Halves* hu = u.as<Halves>();
             std::string out;

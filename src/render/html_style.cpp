@@ -18,7 +18,7 @@ figure{margin:.6em 0 1.2em}figcaption{font-weight:600;margin-bottom:.3em}
 .flow{stroke:#555;stroke-width:1.4;fill:none}.lane{stroke:#000;stroke-width:3}
 .carried{stroke:#d55e00;stroke-width:1.6;fill:none;stroke-dasharray:5 3}
 .node rect{fill:#fff;stroke:#333}.node.masked rect{fill:url(#masked-hatch);stroke:#d55e00;stroke-width:1.5}.discarded{opacity:.35}
-.bar{fill:#0072b2}.term.masked .bar{fill:url(#masked-hatch);stroke:#555;stroke-width:1}.base{stroke:#333}
+.counted{fill:#0072b2}.left-out{stroke:#555;stroke-width:.6}.bar{fill:#0072b2}.term.masked .bar{fill:url(#masked-hatch);stroke:#555;stroke-width:1}.base{stroke:#333}
 .actions{margin:.2em 0;padding-left:1.2em}.story{background:#f6f6f6;padding:.5em .8em;border-left:4px solid #0072b2}
 #switch{margin:.6em 0}#switch button{font:inherit;margin-right:.4em}
 #tip{position:absolute;background:#111;color:#fff;padding:2px 6px;border-radius:3px;font:12px monospace;pointer-events:none;white-space:nowrap}
