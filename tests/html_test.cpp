@@ -113,6 +113,21 @@ TEST(HtmlPage, OutputFileIsWholeOrAbsent) {
   for (const auto& entry : fs::directory_iterator(dir))
     EXPECT_EQ(entry.path().filename(), "page.html") << "nothing but the page is left behind";
 
+  // A link keeps being a link and its target gets the page; a device is written, not replaced.
+  const fs::path target = dir / "target.html", link = dir / "link.html";
+  fs::remove(target);
+  fs::remove(link);
+  std::ofstream(target) << "old";
+  fs::create_symlink(target, link);
+  ASSERT_EQ(run_cli({"html", "scenarios/02-forum-lstm.json", "-o", link.string()}).status, 0);
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(fs::file_size(target), written.size());
+  const CliResult device = run_cli({"html", "scenarios/02-forum-lstm.json", "-o", "/dev/null"});
+  EXPECT_EQ(device.status, 0) << device.err;
+  EXPECT_TRUE(fs::is_character_file("/dev/null"));
+  fs::remove(target);
+  fs::remove(link);
+
   const fs::path none = dir / "none.html";
   maskviz::testing::CliRun bad;
   bad.args = {"html", "-", "-o", none.string()};

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -23,9 +24,11 @@ struct HtmlCommandOptions {
 };
 
 // The one place the page reaches a file. Branch `io` brings io::write_output(path, write) with the
-// full file rules (links followed, devices written directly); at merge this body becomes that call.
-// Until then: written beside the target and renamed into place, so a failure never leaves half a file.
+// file rules of every command; at merge this body becomes that call. Until then, the same rules in short:
+// a link is followed (the link stays, its target gets the page), a device or pipe is written directly,
+// and a regular file is written beside its target and renamed into place, so it is never half a page.
 void write_output(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  namespace fs = std::filesystem;
   if (path.empty() || path == "-") {
     std::ostringstream page;
     write(page);
@@ -34,7 +37,17 @@ void write_output(const std::string& path, const std::function<void(std::ostream
     if (std::fflush(stdout) != 0) throw UsageError("cannot write to standard output");
     return;
   }
-  const std::string partial = path + ".partial";
+  std::error_code ec;
+  const fs::path target = fs::is_symlink(fs::symlink_status(path, ec)) ? fs::weakly_canonical(path, ec) : fs::path(path);
+  const fs::file_status status = fs::status(target, ec);
+  if (fs::exists(status) && !fs::is_regular_file(status)) {
+    std::ofstream device(target, std::ios::binary);
+    if (!device) throw UsageError(fmt::format("cannot open \"{}\" for writing", path));
+    write(device);
+    if (!device.flush()) throw UsageError(fmt::format("cannot write \"{}\"", path));
+    return;
+  }
+  const std::string partial = target.string() + ".partial";
   {
     std::ofstream file(partial, std::ios::binary);
     if (!file) throw UsageError(fmt::format("cannot open \"{}\" for writing", path));
@@ -44,7 +57,7 @@ void write_output(const std::string& path, const std::function<void(std::ostream
       throw UsageError(fmt::format("cannot write \"{}\"", path));
     }
   }
-  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+  if (std::rename(partial.c_str(), target.c_str()) != 0) {
     std::remove(partial.c_str());
     throw UsageError(fmt::format("cannot write \"{}\"", path));
   }
