@@ -112,7 +112,7 @@ std::string sequence_blocks(const LayerComparison& c, const View& view, const St
     if (b >= B) continue;
     Block k;
     for (std::size_t f = 0; f < Fd; ++f) k.rows.push_back(fmt::format("f={}", f));
-    k.corner = marks.reversed_rows ? "k" : "t";
+    k.corner.push_back(marks.reversed_rows ? 'k' : 't');  // push_back: GCC 12 warns falsely (-Wrestrict) on = "t"
     for (std::size_t r : rows_t) {
       const std::size_t t = marks.reversed_rows ? T - 1 - r : r;
       k.cols.push_back(fmt::format("{}", marks.reversed_rows ? r : t));
@@ -136,7 +136,7 @@ std::string batch_block(const LayerComparison& c, const View& view) {
   std::vector<std::size_t> bs;
   for (std::size_t b : view.sequences)
     if (b < m.dim(0)) bs.push_back(b), k.rows.push_back(fmt::format("b={}", b));
-  k.corner = "f";
+  k.corner.push_back('f');
   for (std::size_t f = 0; f < Fd; ++f) k.cols.push_back(fmt::format("{}", f)), k.col_b.push_back(-1), k.col_t.push_back(-1);
   k.index = [&bs, F](std::size_t row, std::size_t f) { return bs[row] * F + f; };
   Scale s;

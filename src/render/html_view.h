@@ -17,6 +17,7 @@ struct View {
   std::vector<std::size_t> steps;      // t drawn, ascending
   std::size_t B = 0, T = 0;
   bool everything = true;  // every sequence and step drawn
+  bool windowed = false;         // the steps were chosen where padding begins (no --steps given)
   Selection selection;
 
   static View of(const Trace& trace, const Selection& selection);
