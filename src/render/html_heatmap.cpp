@@ -131,7 +131,7 @@ std::string sequence_blocks(const LayerComparison& c, const View& view, const St
 
 std::string batch_block(const LayerComparison& c, const View& view) {
   const Tensor& m = c.masked->output;
-  const std::size_t F = m.dim(1), Fd = std::min<std::size_t>(F, 2 * View::kFeatures);
+  const std::size_t F = m.dim(1), Fd = View::features(F);
   Block k;
   std::vector<std::size_t> bs;
   for (std::size_t b : view.sequences)

@@ -26,8 +26,10 @@ std::string token_grid(const Tensor& x, const Mask* mask, const View& view) {
   const int width = 40 + static_cast<int>(view.steps.size()) * kToken;
   const int height = 16 + static_cast<int>(view.sequences.size()) * kToken;
   std::string body;
-  for (std::size_t c = 0; c < view.steps.size(); ++c)
-    body += fmt::format("<text x=\"{}\" y=\"11\" class=\"ax\" text-anchor=\"middle\">t={}</text>",
+  body += "<text x=\"36\" y=\"11\" class=\"ax\" text-anchor=\"end\">t →</text>";
+  const std::size_t every = view.steps.size() > 24 ? 4 : 1;  // long axes: every fourth label
+  for (std::size_t c = 0; c < view.steps.size(); c += every)
+    body += fmt::format("<text x=\"{}\" y=\"11\" class=\"ax\" text-anchor=\"middle\">{}</text>",
                         40 + static_cast<int>(c) * kToken + kToken / 2, view.steps[c]);
   for (std::size_t r = 0; r < view.sequences.size(); ++r) {
     const std::size_t b = view.sequences[r];

@@ -29,6 +29,10 @@ std::string head(const Scenario& s, const Trace& trace, const html::View& view) 
   const std::string name = s.name.empty() ? s.source : s.name;
   std::string picked;
   if (view.selection.layer) picked = fmt::format(" · showing only layer {}", view.selection.layer->c_str());
+  std::size_t widest = s.input.rank() == 3 ? s.input.dim(2) : 0;
+  for (const auto& layer : trace.masked.layers) widest = std::max(widest, layer.output.row_length());
+  if (widest > html::View::kFeatures)
+    picked += fmt::format(" · in each figure the first {} features of up to {}", html::View::kFeatures, widest);
   std::string drawn = fmt::format("drawn: {}{}", view.drawn_words(), picked);
   if (!view.everything)
     drawn += "; to see another part: maskviz html SCENARIO --batch I --steps A:B";
