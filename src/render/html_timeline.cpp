@@ -15,7 +15,7 @@ namespace maskviz::html {
 
 namespace {
 
-constexpr int kStep = 46, kLeft = 44, kNodeTop = 40, kNode = 22, kCell = 9;
+constexpr int kStep = 50, kLeft = 44, kNodeTop = 40, kNode = 24, kCell = 11;
 constexpr std::size_t kUnits = 8;
 
 int node_x(std::size_t column) { return kLeft + static_cast<int>(column) * kStep; }
