@@ -12,5 +12,6 @@ void setup_run(CLI::App& app, std::function<int()>& action);
 void setup_diff(CLI::App& app, std::function<int()>& action);
 void setup_export(CLI::App& app, std::function<int()>& action);
 void setup_validate(CLI::App& app, std::function<int()>& action);
+void setup_html(CLI::App& app, std::function<int()>& action);
 
 }  // namespace maskviz::cli

@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   maskviz::cli::setup_diff(app, action);
   maskviz::cli::setup_export(app, action);
   maskviz::cli::setup_validate(app, action);
+  maskviz::cli::setup_html(app, action);
 
   std::string source = "-";
   try {
