@@ -15,7 +15,7 @@ using testing::CliResult;
 using testing::CliRun;
 using testing::run_cli;
 
-const std::vector<std::string> kCommands = {"validate", "run", "diff", "export"};
+const std::vector<std::string> kCommands = {"validate", "run", "diff", "export", "html"};
 constexpr const char* kGood = "tests/golden/lstm-carry-over.scenario.json";
 
 CliResult run_stdin(const std::string& command, const std::string& text, std::vector<std::string> extra = {}) {

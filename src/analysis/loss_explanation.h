@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include "engine/record.h"
 
@@ -22,5 +23,9 @@ struct LossExplanation {
 };
 
 LossExplanation explain_loss(const LossRecord& loss);
+
+// How the terms are weighed, in the words every renderer prints: "N = 4 terms, V = 2 valid: a valid term
+// weighs N/V = 4/2 = 2, a masked one 0". `valid_weight` is N/V as the renderer writes numbers.
+std::string loss_weight_words(const LossExplanation& e, const std::string& valid_weight);
 
 }  // namespace maskviz

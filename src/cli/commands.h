@@ -13,5 +13,6 @@ void setup_diff(CLI::App& app, std::function<int()>& action);
 void setup_export(CLI::App& app, std::function<int()>& action);
 void setup_validate(CLI::App& app, std::function<int()>& action);
 void setup_grad(CLI::App& app, std::function<int()>& action);  // cmd_grad.cpp
+void setup_html(CLI::App& app, std::function<int()>& action);  // cmd_html.cpp
 
 }  // namespace maskviz::cli

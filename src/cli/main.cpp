@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   maskviz::cli::setup_export(app, action);
   maskviz::cli::setup_validate(app, action);
   maskviz::cli::setup_grad(app, action);
+  maskviz::cli::setup_html(app, action);
 
   std::string source = "-";
   try {

@@ -72,11 +72,7 @@ void print_equations(Printer& p, const LayerRecord& layer) {
   p.line("  equations");
   for (const auto& line : eq->lines) p.preformatted(line, "    ");
   if (steps == nullptr || !layer.input_mask) return;
-  p.paragraph(steps->zero_output_for_mask
-                  ? "masked step: computed as above, then discarded; the states are kept from the step before and "
-                    "the output is 0 (zero_output_for_mask)"
-                  : "masked step: computed as above, then discarded; the states and the output are kept from the "
-                    "step before",
+  p.paragraph(fmt::format("masked step: computed as above, then discarded; {}", masked_step_kept_words(*steps)),
               "    ", Tone::masked);
 }
 

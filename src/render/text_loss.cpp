@@ -111,17 +111,13 @@ void print_reduction(Printer& p, const LossRecord& loss) {
                                       scalar(loss.weighted_sum, precision), e.total, value);
   switch (e.kind) {
     case LossExplanation::Case::none_valid:
-      p.paragraph(fmt::format("N = {} terms, V = 0 valid: N/V = {}/0, which Keras' divide_no_nan turns into 0, so "
-                              "every weight is 0", e.total, e.total),
-                  "  ");
+      p.paragraph(loss_weight_words(e, "0"), "  ");
       p.paragraph(sum, "  loss = ", Tone::heading);
       if (masked_non_finite(loss) == 0)
         p.note("with no valid step the loss is 0, not NaN: the terms are computed, then all weighted 0.", 2);
       break;
     case LossExplanation::Case::valid_mean:
-      p.paragraph(fmt::format("N = {} terms, V = {} valid: a valid term weighs N/V = {}/{} = {}, a masked one 0",
-                              e.total, e.valid, e.total, e.valid, whole_or_number(e.valid_weight, precision)),
-                  "  ");
+      p.paragraph(loss_weight_words(e, whole_or_number(e.valid_weight, precision)), "  ");
       p.paragraph(sum, "  loss = ");
       if (masked_non_finite(loss) == 0)
         p.paragraph(fmt::format("the mean of the {} valid terms = {}", e.valid, loss_reduction_text(p, loss)),

@@ -8,42 +8,6 @@
 
 namespace maskviz {
 
-
-std::string mask_action_words(const LayerRecord& layer) {
-  switch (layer.mask_action) {
-    case MaskAction::none: return "no mask reaches it";
-    case MaskAction::created:
-      return layer.mask_use.creates.empty() ? "creates it" : fmt::format("creates it: {}", layer.mask_use.creates);
-    case MaskAction::passed_on: return "passes it on without reading it";
-    case MaskAction::consumed: {
-      const std::string& how = layer.mask_use.reads;
-      return how.empty() ? "reads it and hands none on" : fmt::format("reads it ({}) and hands none on", how);
-    }
-    case MaskAction::consumed_passed_on: {
-      const std::string& how = layer.mask_use.reads;
-      return how.empty() ? "reads it and passes it on" : fmt::format("reads it ({}) and passes it on", how);
-    }
-    case MaskAction::dropped:
-      return fmt::format("drops it: {} does not support masking, so Keras warns and no later layer sees it",
-                         layer.type);
-    case MaskAction::switched_off: return "would create one, but masks are switched off in this run";
-  }
-  return "";
-}
-
-std::string mask_action_short(MaskAction action) {
-  switch (action) {
-    case MaskAction::none: return "no mask";
-    case MaskAction::created: return "creates";
-    case MaskAction::passed_on: return "passes on";
-    case MaskAction::consumed: return "reads";
-    case MaskAction::consumed_passed_on: return "reads, passes on";
-    case MaskAction::dropped: return "drops";
-    case MaskAction::switched_off: return "switched off";
-  }
-  return "";
-}
-
 void print_mask_path(Printer& p, const Trace& trace, const RunComparison& comparison, bool story) {
   const Style& s = p.style();
   p.heading("mask path");
@@ -75,8 +39,7 @@ void print_mask_path(Printer& p, const Trace& trace, const RunComparison& compar
       const LossRecord& loss = *trace.masked.loss;
       std::vector<Cell> cells;
       if (with_type) cells.push_back({loss.name, Tone::plain});
-      cells.push_back({loss.mask ? fmt::format("reads: {} of {} terms count", loss.valid, loss.total) : "every term counts",
-                       Tone::plain});
+      cells.push_back({loss_mask_short(loss), Tone::plain});
       cells.push_back({"every term counts", Tone::dim});
       table.add_row({{with_type ? "loss" : fmt::format("loss ({})", loss.name), Tone::plain}}, std::move(cells));
     }

@@ -5,14 +5,10 @@
 #include <string>
 
 #include "analysis/compare.h"
+#include "analysis/mask_words.h"
 #include "render/text_printer.h"
 
 namespace maskviz {
-
-// "creates it (token != 0)", "reads it and passes it on", "drops it", ...
-std::string mask_action_words(const LayerRecord& layer);
-// The short form for tables: "creates", "reads, passes on", "passes on", "reads", "drops", "switched off", "-".
-std::string mask_action_short(MaskAction action);
 
 // The table "layer · type · masked run · unmasked run", the loss's use of the mask, the mask itself,
 // and (with `story`) the story.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "analysis/mask_words.h"
 #include "render/text_cells.h"
 #include "render/text_equations.h"
 #include "render/text_layer_parts.h"
@@ -143,7 +144,7 @@ void print_full_step(Printer& p, const StepView& v) {
   const bool backwards = v.layer.go_backwards;
   Span title = step_label(p, step.batch, step.t, !step.masked, backwards ? std::optional(step.k) : std::nullopt);
   if (step.masked)
-    title.push_back({" masked: the cell runs, then its result is discarded", Tone::masked});
+    title.push_back({fmt::format(" masked: {}", kMaskedStepRuns), Tone::masked});
   else
     title.push_back({" valid", Tone::valid});
   p.open_box(title);

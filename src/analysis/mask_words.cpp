@@ -1,0 +1,52 @@
+#include "analysis/mask_words.h"
+
+#include <fmt/format.h>
+
+namespace maskviz {
+
+std::string mask_action_words(const LayerRecord& layer) {
+  switch (layer.mask_action) {
+    case MaskAction::none: return "no mask reaches it";
+    case MaskAction::created:
+      return layer.mask_use.creates.empty() ? "creates it" : fmt::format("creates it: {}", layer.mask_use.creates);
+    case MaskAction::passed_on: return "passes it on without reading it";
+    case MaskAction::consumed: {
+      const std::string& how = layer.mask_use.reads;
+      return how.empty() ? "reads it and hands none on" : fmt::format("reads it ({}) and hands none on", how);
+    }
+    case MaskAction::consumed_passed_on: {
+      const std::string& how = layer.mask_use.reads;
+      return how.empty() ? "reads it and passes it on" : fmt::format("reads it ({}) and passes it on", how);
+    }
+    case MaskAction::dropped:
+      return fmt::format("drops it: {} does not support masking, so Keras warns and no later layer sees it",
+                         layer.type);
+    case MaskAction::switched_off: return "would create one, but masks are switched off in this run";
+  }
+  return "";
+}
+
+std::string mask_action_short(MaskAction action) {
+  switch (action) {
+    case MaskAction::none: return "no mask";
+    case MaskAction::created: return "creates";
+    case MaskAction::passed_on: return "passes on";
+    case MaskAction::consumed: return "reads";
+    case MaskAction::consumed_passed_on: return "reads, passes on";
+    case MaskAction::dropped: return "drops";
+    case MaskAction::switched_off: return "switched off";
+  }
+  return "";
+}
+
+std::string loss_mask_short(const LossRecord& loss) {
+  return loss.mask ? fmt::format("reads: {} of {} terms count", loss.valid, loss.total) : "every term counts";
+}
+
+std::string masked_step_kept_words(const RecurrentSteps& layer) {
+  return layer.zero_output_for_mask
+             ? "the states are kept from the step before and the output is 0 (zero_output_for_mask)"
+             : "the states and the output are kept from the step before";
+}
+
+}  // namespace maskviz

@@ -1,0 +1,25 @@
+// What each layer does with the mask, in the words every renderer uses (text tables, the page's model
+// strip): one source, so the text and the page never say it two ways.
+#pragma once
+
+#include <string>
+
+#include "engine/record.h"
+
+namespace maskviz {
+
+// "creates it (token != 0)", "reads it and passes it on", "drops it", ...
+std::string mask_action_words(const LayerRecord& layer);
+// The short form for tables: "creates", "reads, passes on", "passes on", "reads", "drops", "switched off", "-".
+std::string mask_action_short(MaskAction action);
+
+// What the loss does with the mask, for a table cell: "reads: 2 of 4 terms count", or "every term counts".
+std::string loss_mask_short(const LossRecord& loss);
+
+// What a recurrent layer does at a masked step, after the cell ran: "the states and the output are kept
+// from the step before" (or, with zero_output_for_mask, "... and the output is 0 (zero_output_for_mask)").
+std::string masked_step_kept_words(const RecurrentSteps& layer);
+// "the cell runs, then its result is discarded": a masked step of a recurrent layer, in a title.
+inline constexpr const char* kMaskedStepRuns = "the cell runs, then its result is discarded";
+
+}  // namespace maskviz
