@@ -155,7 +155,7 @@ TEST(HtmlPage, OutputFileIsWholeOrAbsent) {
   EXPECT_FALSE(fs::exists(none));
   const CliResult unwritable = run_cli({"html", "scenarios/02-forum-lstm.json", "-o", (dir / "no/such/dir.html").string()});
   EXPECT_EQ(unwritable.status, 2);
-  EXPECT_EQ(unwritable.err.rfind("error: scenarios/02-forum-lstm.json: cannot open", 0), 0u) << unwritable.err;
+  EXPECT_EQ(unwritable.err.rfind("error: scenarios/02-forum-lstm.json: cannot write", 0), 0u) << unwritable.err;
 }
 
 }  // namespace
