@@ -14,7 +14,7 @@ EmbeddingLayer::EmbeddingLayer(LayerSite& site) : Layer("Embedding", site.name, 
   input_dim_ = static_cast<std::size_t>(f.integer("input_dim", std::nullopt, 1, 16777216));
   output_dim_ = static_cast<std::size_t>(f.integer("output_dim", std::nullopt, 1, 1 << 20));
   mask_zero_ = f.boolean("mask_zero", false);
-  if (!site.input_is_tokens || site.index != 0)
+  if (!site.input_is_tokens)
     reject_input(site, "integer token ids [batch, time] from input.tokens, so it must be the first layer");
   output_shape_ = {input_shape_[0], input_shape_[1], output_dim_};
 }

@@ -32,6 +32,10 @@ struct LayerSite {
   std::string name;         // resolved (given, or Keras' default such as "lstm_1")
   Shape input_shape;        // with the batch axis first
   bool input_is_tokens = false;
+  // Every input the layer reads, in call order (the first is `input_shape`), and its role (query, value,
+  // key for MultiHeadAttention; empty otherwise). One entry for a layer that reads one tensor.
+  std::vector<Shape> input_shapes = {};
+  std::vector<std::string> input_roles = {};
 };
 
 struct ForwardArgs {
@@ -40,6 +44,10 @@ struct ForwardArgs {
   const Tensor* input_keras_logits; // the logits behind the input, when it came from sigmoid/softmax
   RunMode mode;
   Detail detail;
+  // Layers that read several tensors (merges, attention): each input and the mask it carried when the
+  // layer was called, in call order. The first is `input` and `mask`.
+  std::vector<const Tensor*> inputs = {};
+  std::vector<OptMask> input_masks = {};
 };
 
 struct ForwardResult {
@@ -75,6 +83,9 @@ class Layer {
   virtual Json config() const = 0;
   // A layer that returns states cannot be followed by another in a Sequential stack.
   virtual bool returns_state() const { return false; }
+  // MultiHeadAttention sets the masks of the tensors it was called on to None, in place
+  // (multi_head_attention.py l.629-631): a later layer reading the same tensor sees no mask.
+  virtual bool clears_input_masks() const { return false; }
 
   // The weights this layer needs, in `layer.get_weights()` order.
   virtual std::vector<WeightSpec> weight_specs() const { return {}; }

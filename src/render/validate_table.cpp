@@ -31,6 +31,7 @@ std::string planned_words(MaskAction action) {
     case MaskAction::consumed_passed_on: return "reads it and passes it on";
     case MaskAction::dropped: return "drops it (Keras warns; later layers see none)";
     case MaskAction::switched_off: return "switched off";
+    case MaskAction::merged: return "merges its inputs' masks";
   }
   return "";
 }
