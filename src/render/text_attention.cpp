@@ -54,7 +54,8 @@ std::string torch_cells(std::size_t n, const std::function<bool(std::size_t)>& k
 
 void print_construction(Printer& p, const AttentionRecord& a, std::size_t b) {
   const std::size_t T = a.query_steps, S = a.key_steps;
-  p.line(fmt::format("  b={} mask construction (■ may attend; rows t = query steps, columns s = key steps)", b));
+  p.paragraph(fmt::format("b={} mask construction ({} may attend; rows t = query steps, columns s = key steps)", b,
+                          p.style().mask_cell(true)), "  ");
   if (a.query_mask) p.line("    query_mask  " + cells(p, T, [&](std::size_t t) { return a.query_mask->at(b, t); }));
   if (a.value_mask) p.line("    value_mask  " + cells(p, S, [&](std::size_t s) { return a.value_mask->at(b, s); }));
   if (a.key_mask) p.line("    key_mask    " + cells(p, S, [&](std::size_t s) { return a.key_mask->at(b, s); }));
@@ -62,29 +63,36 @@ void print_construction(Printer& p, const AttentionRecord& a, std::size_t b) {
     p.line("    no mask source: every query attends to every key");
     return;
   }
-  p.line(fmt::format("    combined = {}  [T, S], the same for every head", fmt::join(a.combined_from, " ∧ ")));
-  for (std::size_t t = 0; t < T; ++t) {
-    std::string row = fmt::format("      t={:<3} {}", t, cells(p, S, [&](std::size_t s) { return combined_at(a, b, t, s); }));
-    if (a.causal || a.explicit_mask) {
-      if (a.causal) row += "   causal " + cells(p, S, [&](std::size_t s) { return s <= t; });
-      if (a.explicit_mask)
-        row += "   attention_mask " +
-               cells(p, S, [&](std::size_t s) { return (*a.explicit_mask)[(b * T + t) * S + s] != 0; });
-    }
-    p.line(row);
+  if (a.causal) {
+    p.line("    causal [T, S] (s <= t)");
+    for (std::size_t t = 0; t < T; ++t)
+      p.line(fmt::format("      t={:<3} {}", t, cells(p, S, [&](std::size_t s) { return s <= t; })));
   }
+  if (a.explicit_mask) {
+    p.line("    attention_mask [T, S]");
+    for (std::size_t t = 0; t < T; ++t)
+      p.line(fmt::format("      t={:<3} {}", t, cells(p, S, [&](std::size_t s) {
+                           return (*a.explicit_mask)[(b * T + t) * S + s] != 0;
+                         })));
+  }
+  p.paragraph(fmt::format("combined = {} [T, S], the same for every head", fmt::join(a.combined_from, " and ")),
+              "    ");
+  for (std::size_t t = 0; t < T; ++t)
+    p.line(fmt::format("      t={:<3} {}", t, cells(p, S, [&](std::size_t s) { return combined_at(a, b, t, s); })));
 }
 
 void print_pytorch(Printer& p, const AttentionRecord& a, std::size_t b) {
   const std::size_t T = a.query_steps, S = a.key_steps;
-  p.line("    PyTorch nn.MultiheadAttention takes the inverse (True = ignore):");
+  p.paragraph("PyTorch nn.MultiheadAttention takes the inverse (True = ignore):", "    ");
   if (a.value_mask)
     p.line("      key_padding_mask = ~value_mask   " + torch_cells(S, [&](std::size_t s) { return a.value_mask->at(b, s); }));
   if (!a.combined_mask) return;
-  p.line(fmt::format("      attn_mask = ~combined  [T, S] (3-D masks repeated per head: [B·{}, T, S])", a.heads));
+  p.paragraph(fmt::format("attn_mask = ~combined [T, S] (3-D masks repeated per head: [B·{}, T, S])", a.heads),
+              "      ");
   for (std::size_t t = 0; t < T; ++t)
     p.line(fmt::format("        t={:<3} {}", t, torch_cells(S, [&](std::size_t s) { return combined_at(a, b, t, s); })));
-  if (a.query_mask) p.line("      PyTorch has no query mask: its padded query rows attend to the valid keys as usual");
+  if (a.query_mask)
+    p.paragraph("PyTorch has no query mask: its padded query rows attend to the valid keys as usual", "      ");
 }
 
 std::string masked_cell(const AttentionRecord& a) {
@@ -155,8 +163,8 @@ void print_attention(Printer& p, const LayerRecord& layer, const AttentionRecord
     if (!p.shows_batch(b)) continue;
     p.line();
     if (large) {
-      p.line(fmt::format("  b={} attention maps of {}×{} per head: summarised (the export holds every cell)", b,
-                         a.query_steps, a.key_steps));
+      p.paragraph(fmt::format("b={} attention maps of {}×{} per head: summarised (the export holds every cell)", b,
+                              a.query_steps, a.key_steps), "  ");
       continue;
     }
     print_construction(p, a, b);
