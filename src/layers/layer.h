@@ -6,6 +6,7 @@
 // hand-derived test in tests/. No renderer needs to change: they read only the record.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,6 +87,11 @@ class Layer {
   // MultiHeadAttention sets the masks of the tensors it was called on to None, in place
   // (multi_head_attention.py l.629-631): a later layer reading the same tensor sees no mask.
   virtual bool clears_input_masks() const { return false; }
+  // A merge (mask action `merged`): whether its output carries a mask when these inputs carry one.
+  // Concatenate: any; Add overrides it (all).
+  virtual bool merged_mask_present(const std::vector<bool>& present) const {
+    return std::find(present.begin(), present.end(), true) != present.end();
+  }
 
   // The weights this layer needs, in `layer.get_weights()` order.
   virtual std::vector<WeightSpec> weight_specs() const { return {}; }

@@ -51,6 +51,9 @@ class AddLayer final : public MergeLayer {
     output_shape_ = input_shape_;
   }
   MaskUse mask_use() const override { return {"", "None if any input has no mask, else the OR of the masks", ""}; }
+  bool merged_mask_present(const std::vector<bool>& present) const override {
+    return std::find(present.begin(), present.end(), false) == present.end();
+  }
   Json config() const override { return Json::object(); }
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override {
     result.output = *args.inputs[0];
