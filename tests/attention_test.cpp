@@ -7,6 +7,9 @@
 
 #include <cmath>
 
+#include <fstream>
+
+#include "analysis/attention_compare.h"
 #include "core/errors.h"
 #include "engine/engine.h"
 #include "scenario/scenario.h"
@@ -195,6 +198,20 @@ TEST(Graphs, ResidualAddLosesTheMaskAfterMultiHeadAttention) {
   ASSERT_TRUE(run.loss.has_value());
   EXPECT_FALSE(run.loss->mask.has_value());
   EXPECT_EQ(run.loss->valid, 10u);
+}
+
+// diff's attention rows: in 15a every row differs (the unmasked run has no mask); the 4 fully masked
+// query rows of the masked run, in each of 2 heads, are 8 of them.
+TEST(AttentionCompare, CountsTheRowsWhereTheRunsPart) {
+  std::ifstream in(std::string(MASKVIZ_SOURCE_DIR) + "/scenarios/15a-attention-padding.json");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const Scenario s = load_scenario(text, "15a");
+  const Trace trace = run_both(s, Detail::full);
+  const AttentionDiff d = compare_attention(trace.masked.layers[1], trace.unmasked.layers[1]);
+  EXPECT_EQ(d.total_rows, 20u);
+  EXPECT_EQ(d.rows.size(), 20u);
+  EXPECT_EQ(std::count_if(d.rows.begin(), d.rows.end(), [](const AttentionRowDiff& r) { return r.fully_masked; }), 8);
+  EXPECT_TRUE(compare_attention(trace.masked.layers[0], trace.unmasked.layers[0]).rows.empty());  // Embedding
 }
 
 // ---- Refusals ----------------------------------------------------------------------------------------
