@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/eigen.h"
+
 namespace maskviz {
 
 void combine_masks(AttentionRecord& a, bool use_query_mask) {
@@ -33,27 +35,23 @@ void masked_softmax(AttentionRecord& a) {
   const std::size_t B = a.batch, N = a.heads, T = a.query_steps, S = a.key_steps;
   a.weights = Tensor(a.scores.shape);
   const std::uint8_t* mask = a.combined_mask ? a.combined_mask->data() : nullptr;
-  std::vector<float> row(S);
+  const auto n = static_cast<Eigen::Index>(S);
+  Eigen::ArrayXf row(n), keep(n);
   for (std::size_t b = 0; b < B; ++b)
-    for (std::size_t n = 0; n < N; ++n)
-      for (std::size_t t = 0; t < T; ++t) {
-        const float* L = a.scores.data() + ((b * N + n) * T + t) * S;   // [S]
-        float* P = a.weights.data() + ((b * N + n) * T + t) * S;        // [S]
-        const std::uint8_t* M = mask ? mask + (b * T + t) * S : nullptr;  // [S]
-        for (std::size_t s = 0; s < S; ++s) {
-          const bool keep = M == nullptr || M[s] != 0;
-          if (keep) row[s] = L[s];
-          else if (a.path == AttentionRecord::Path::subtractive) row[s] = L[s] + kLargeNegative;
-          else row[s] = a.mask_constant;
-        }
-        const float max = *std::max_element(row.begin(), row.end());
-        float sum = 0;
-        for (std::size_t s = 0; s < S; ++s) sum += (P[s] = std::exp(row[s] - max));
-        for (std::size_t s = 0; s < S; ++s) P[s] /= sum;
-        if (a.path == AttentionRecord::Path::explicit_softmax && M != nullptr)
-          for (std::size_t s = 0; s < S; ++s)
-            if (M[s] == 0) P[s] = 0.0f;
+    for (std::size_t t = 0; t < T; ++t) {
+      const std::uint8_t* M = mask ? mask + (b * T + t) * S : nullptr;  // [S]
+      for (Eigen::Index s = 0; s < n; ++s) keep[s] = M == nullptr || M[s] != 0 ? 1.0f : 0.0f;
+      for (std::size_t h = 0; h < N; ++h) {
+        const ConstArrayMap L(a.scores.data() + ((b * N + h) * T + t) * S, n);  // [S]
+        ArrayMap P(a.weights.data() + ((b * N + h) * T + t) * S, n);           // [S]
+        if (M == nullptr) row = L;
+        else if (a.path == AttentionRecord::Path::subtractive) row = (keep > 0).select(L, L + kLargeNegative);
+        else row = (keep > 0).select(L, Eigen::ArrayXf::Constant(n, a.mask_constant));
+        P = (row - row.maxCoeff()).exp();  // vectorised exp: exp(c - max) underflows to exactly 0
+        P /= P.sum();
+        if (a.path == AttentionRecord::Path::explicit_softmax && M != nullptr) P *= keep;
       }
+    }
   if (!mask) return;
   for (std::size_t b = 0; b < B; ++b)
     for (std::size_t t = 0; t < T; ++t) {

@@ -180,7 +180,7 @@ void MultiHeadAttentionLayer::attend(AttentionRecord& a, const Tensor& Q, const 
       ConstStridedRows k(K.data() + (b * S_ * N_ + n) * H_, S, H, Eigen::OuterStride<>(static_cast<Eigen::Index>(N_ * H_)));
       MatMap L(a.scores.data() + (b * N_ + n) * T_ * S_, T, S);  // [T, S]
       if (explicit_path()) L.noalias() = (q * a.scale) * k.transpose();
-      else L.noalias() = (q * k.transpose()) * a.scale;
+      else L.noalias() = a.scale * (q * k.transpose());  // the GEMM's alpha: each dot product, then the scale
     }
   masked_softmax(a);
   a.context = Tensor({B_, T_, N_, Hv_});
