@@ -214,9 +214,28 @@ TEST(AttentionCompare, CountsTheRowsWhereTheRunsPart) {
   EXPECT_TRUE(compare_attention(trace.masked.layers[0], trace.unmasked.layers[0]).rows.empty());  // Embedding
 }
 
+// Softmax with a mask lines it up from the right: with B = 1 a [1, 3] mask on [1, 3, 3] masks the
+// last axis (features), as Keras' Softmax.call does; feature 2 (token 0's position) gets 0, the others
+// a softmax over two entries: for embedding row [a, b, c], y = [e^a, e^b] / (e^a + e^b).
+TEST(Softmax, AMaskLinesUpFromTheRight) {
+  const Scenario s = load_scenario(R"({"input": {"tokens": [[1, 2, 0]]},
+    "layers": [{"type": "Embedding", "input_dim": 3, "output_dim": 3, "mask_zero": true,
+                "weights": {"embeddings": [[0, 0, 0], [1, 2, 3], [0.5, -0.5, 9]]}},
+               {"type": "Softmax"}]})", "softmax");
+  const RunRecord run = run_model(s, RunMode::masked, Detail::full);
+  const Tensor& y = run.layers[1].output;  // [1, 3, 3]
+  const double e1 = std::exp(1.0), e2 = std::exp(2.0);
+  EXPECT_NEAR(y.values[0], e1 / (e1 + e2), 1e-6);
+  EXPECT_NEAR(y.values[1], e2 / (e1 + e2), 1e-6);
+  EXPECT_EQ(y.values[2], 0.0f);
+  EXPECT_EQ(y.values[8], 0.0f);  // t=2: padding, still normalised over its features; feature 2 masked
+  const RunRecord plain = run_model(s, RunMode::unmasked, Detail::full);
+  EXPECT_NEAR(plain.layers[1].output.values[2], std::exp(3.0) / (e1 + e2 + std::exp(3.0)), 1e-6);
+}
+
 // ---- Refusals ----------------------------------------------------------------------------------------
 std::pair<std::string, std::string> refusal(const std::string& layers, const std::string& input =
-                                                R"("input": {"tokens": [[1, 2, 0]]})") {
+                                                R"("input": {"tokens": [[1, 2, 0], [1, 0, 0]]})") {
   try {
     load_scenario(fmt::format(R"({{{}, "layers": [{}]}})", input, layers), "t.json");
   } catch (const ScenarioError& e) {
@@ -255,6 +274,7 @@ TEST(GraphRefusals, EveryNewFieldNamesItsPointer) {
        "/layers/2/inputs/1", "cannot add shapes"},
       {kEmb + R"(, {"type": "Add", "inputs": ["emb"]})", "/layers/1/inputs", "a list of two or more names"},
       {kEmb + R"(, {"type": "Concatenate", "axis": 1, "inputs": ["emb", "emb"]})", "/layers/1/axis", "last axis"},
+      {kEmb + R"(, {"type": "Softmax"})", "/layers/1", "Keras raises ValueError"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.layers);

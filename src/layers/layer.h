@@ -87,6 +87,9 @@ class Layer {
   // MultiHeadAttention sets the masks of the tensors it was called on to None, in place
   // (multi_head_attention.py l.629-631): a later layer reading the same tensor sees no mask.
   virtual bool clears_input_masks() const { return false; }
+  // Why Keras raises when a mask reaches this layer (Softmax on some shapes), or empty. Checked before
+  // anything runs, against the masked run's plan.
+  virtual std::string refuses_mask() const { return ""; }
   // A merge (mask action `merged`): whether its output carries a mask when these inputs carry one.
   // Concatenate: any; Add overrides it (all).
   virtual bool merged_mask_present(const std::vector<bool>& present) const {

@@ -26,6 +26,7 @@ std::unique_ptr<Layer> make_attention(LayerSite&);
 std::unique_ptr<Layer> make_layer_normalization(LayerSite&);
 std::unique_ptr<Layer> make_add(LayerSite&);
 std::unique_ptr<Layer> make_concatenate(LayerSite&);
+std::unique_ptr<Layer> make_softmax(LayerSite&);
 
 namespace {
 
@@ -48,6 +49,7 @@ const std::vector<std::pair<std::string, LayerFactory>>& registry() {
       {"LayerNormalization", make_layer_normalization},
       {"Add", make_add},
       {"Concatenate", make_concatenate},
+      {"Softmax", make_softmax},
   };
   return table;
 }

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/errors.h"
+#include "engine/graph_plan.h"
 #include "layers/embedding.h"
 #include "scenario/scenario.h"
 
@@ -343,6 +344,15 @@ void read_layers(JsonFields& top, Scenario& s, const LoadOptions& options) {
   s.execution_order = execution_order(s.wiring);
 }
 
+// A layer Keras would raise at when the mask reaches it (Softmax on shapes that do not broadcast).
+void check_mask_refusals(const Scenario& s) {
+  const GraphPlan plan = plan_graph_masks(s, RunMode::masked);
+  for (std::size_t i = 0; i < s.layers.size(); ++i)
+    if (plan.actions[i] != MaskAction::none)
+      if (const std::string why = s.layers[i]->refuses_mask(); !why.empty())
+        throw ScenarioError(pointer_append("/layers", i), why);
+}
+
 // The weights and the record of both runs at the chosen detail, against the memory limit.
 void check_memory(const Scenario& s, const LoadOptions& options) {
   const Detail detail = options.detail.value_or(default_detail(s));
@@ -379,6 +389,7 @@ Scenario load_scenario(const std::string& text, const std::string& source, const
   s.input = s.inputs.front().values;
 
   read_layers(top, s, options);
+  check_mask_refusals(s);
 
   const Json* target = top.raw("target");
   const Json* loss = top.raw("loss");
