@@ -104,6 +104,18 @@ std::string masked_cell(const AttentionRecord& a) {
   return "";
 }
 
+// O[b, t, n, :] = Σ_s P[b, n, t, s] · V[b, s, n, :], before the output projection (MultiHeadAttention).
+void print_weighted_sum(Printer& p, const AttentionRecord& a, std::size_t b, std::size_t n) {
+  if (a.context.rank() != 4) return;
+  const std::size_t T = a.query_steps, N = a.heads, Hv = a.context.dim(3);
+  p.line("      weighted sum of values O = P · V (then the output projection)");
+  for (std::size_t t = 0; t < T; ++t) {
+    if (!p.shows_step(t)) continue;
+    p.line(fmt::format("      t={:<3} {}", t,
+                       vector_text(a.context.data() + ((b * T + t) * N + n) * Hv, Hv, p.precision())));
+  }
+}
+
 void print_head(Printer& p, const AttentionRecord& a, std::size_t b, std::size_t n) {
   const std::size_t T = a.query_steps, S = a.key_steps;
   const int prec = p.precision();
@@ -126,6 +138,7 @@ void print_head(Printer& p, const AttentionRecord& a, std::size_t b, std::size_t
     grid.add_row({{fmt::format("t={}", t), Tone::dim}}, std::move(row));
   }
   p.grid(grid, 4);
+  print_weighted_sum(p, a, b, n);
 }
 
 void print_fully_masked(Printer& p, const LayerRecord& layer, const AttentionRecord& a) {
