@@ -580,6 +580,19 @@ void write_scenario(JsonWriter& w, const Scenario& scenario) {
     write_tensor(w, scenario.input);
   }
   w.end_object();
+  if (scenario.inputs.size() > 1) {  // named model inputs; "input" above is the first of them
+    w.key("inputs");
+    w.begin_object();
+    for (const ModelInput& input : scenario.inputs) {
+      w.key(input.name);
+      w.begin_object();
+      w.key(input.tokens ? "tokens" : "values");
+      if (input.tokens) write_tokens(w, input.values);
+      else write_tensor(w, input.values);
+      w.end_object();
+    }
+    w.end_object();
+  }
   w.key("target");
   if (scenario.target) write_tensor(w, *scenario.target);
   else w.null();
