@@ -233,6 +233,40 @@ TEST(Softmax, AMaskLinesUpFromTheRight) {
   EXPECT_NEAR(plain.layers[1].output.values[2], std::exp(3.0) / (e1 + e2 + std::exp(3.0)), 1e-6);
 }
 
+// Attention(score_mode="concat") by hand, no masks: q = [1, 0]; keys (= values) [0, 0] and [1, 1].
+// L0 = tanh(1) + tanh(0) = 0.76159, L1 = tanh(2) + tanh(1) = 1.72564; P = softmax(L); y = P1 · [1, 1].
+TEST(AttentionLayer, ConcatScoresByHand) {
+  const Scenario s = load_scenario(R"({"inputs": {"q": {"values": [[[1, 0]]]}, "v": {"values": [[[0, 0], [1, 1]]]}},
+    "layers": [{"type": "Attention", "score_mode": "concat", "inputs": ["q", "v"]}]})", "concat");
+  const RunRecord run = run_model(s, RunMode::masked, Detail::full);
+  const double L0 = std::tanh(1.0), L1 = std::tanh(2.0) + std::tanh(1.0);
+  const double p1 = std::exp(L1) / (std::exp(L0) + std::exp(L1));
+  EXPECT_NEAR(run.layers[0].output.values[0], p1, 1e-6);
+  EXPECT_NEAR(run.layers[0].output.values[1], p1, 1e-6);
+  const auto* a = run.layers[0].as<AttentionRecord>();
+  ASSERT_NE(a, nullptr);
+  EXPECT_NEAR(a->scores.values[1], L1, 1e-6);
+  EXPECT_FALSE(a->combined_mask.has_value());
+}
+
+// Concatenate's mask: an input without a mask counts as all True, so the OR keeps every step;
+// Add's: none as soon as one input has none.
+TEST(Merges, ConcatenateCountsAnUnmaskedInputAsAllTrueAddDropsTheMask) {
+  const std::string layers = R"("layers": [
+      {"type": "Embedding", "name": "masked", "input_dim": 4, "output_dim": 2, "mask_zero": true, "inputs": "a"},
+      {"type": "Embedding", "name": "plain", "input_dim": 4, "output_dim": 2, "inputs": "a"},
+      {"type": "Concatenate", "name": "cat", "inputs": ["masked", "plain"]},
+      {"type": "Add", "name": "add", "inputs": ["masked", "plain"]},
+      {"type": "Concatenate", "name": "out", "inputs": ["cat", "add"]}])";
+  const Scenario s = load_scenario(R"({"inputs": {"a": {"tokens": [[1, 0, 2]]}}, )" + layers + "}", "merges");
+  const RunRecord run = run_model(s, RunMode::masked, Detail::full);
+  ASSERT_TRUE(run.layers[2].output_mask.has_value());
+  EXPECT_EQ(run.layers[2].output_mask->valid_count(), 3u);  // OR with all True
+  EXPECT_EQ(run.layers[2].output.shape, (Shape{1, 3, 4}));
+  EXPECT_FALSE(run.layers[3].output_mask.has_value());
+  EXPECT_EQ(run.layers[3].mask_action, MaskAction::merged);
+}
+
 // ---- Refusals ----------------------------------------------------------------------------------------
 std::pair<std::string, std::string> refusal(const std::string& layers, const std::string& input =
                                                 R"("input": {"tokens": [[1, 2, 0], [1, 0, 0]]})") {
