@@ -27,18 +27,6 @@ namespace maskviz {
 
 namespace {
 
-// Keras' compute_fans for a kernel of rank > 2 (initializers/random_initializers.py): the leading axes
-// form the receptive field; fan_in = shape[-2]·field, fan_out = shape[-1]·field. EinsumDense passes no
-// input_axes/output_axes, so this default applies.
-Initializer einsum_glorot(const Shape& shape) {
-  double field = 1;
-  for (std::size_t i = 0; i + 2 < shape.size(); ++i) field *= static_cast<double>(shape[i]);
-  const double fan_in = static_cast<double>(shape[shape.size() - 2]) * field;
-  const double fan_out = static_cast<double>(shape.back()) * field;
-  const auto limit = static_cast<float>(std::sqrt(6.0 / (fan_in + fan_out)));
-  return Initializer::uniform(-limit, limit);
-}
-
 // An attention_mask: [B, T, S] or [T, S] of booleans or 0/1, broadcast to [B, T, S].
 std::vector<std::uint8_t> read_attention_mask(const Json& value, const std::string& pointer, std::size_t B,
                                               std::size_t T, std::size_t S) {
@@ -144,10 +132,11 @@ MultiHeadAttentionLayer::MultiHeadAttentionLayer(LayerSite& site)
 }
 
 std::vector<WeightSpec> MultiHeadAttentionLayer::weight_specs() const {
-  // get_weights() order: query, key, value, output dense, each kernel then bias (l.294-361).
+  // get_weights() order: query, key, value, output dense, each kernel then bias (l.294-361). Kernels are
+  // glorot_uniform with Keras' compute_fans over [D, N, H] (EinsumDense passes no input/output axes).
   std::vector<WeightSpec> specs;
   auto add = [&](const char* kernel, Shape kernel_shape, const char* bias, Shape bias_shape) {
-    specs.push_back({kernel, kernel_shape, einsum_glorot(kernel_shape)});
+    specs.push_back({kernel, kernel_shape, Initializer::glorot_uniform()});
     if (use_bias_) specs.push_back({bias, std::move(bias_shape), Initializer::zeros()});
   };
   add("query_kernel", {Dq_, N_, H_}, "query_bias", {N_, H_});
