@@ -3,7 +3,9 @@
 //
 // How to add a layer: (1) write layers/<name>.cpp with a class deriving from Layer and a factory
 // `make_<name>(LayerSite&)`; (2) add one line to the table in layers/registry.cpp; (3) add a golden or
-// hand-derived test in tests/. No renderer needs to change: they read only the record.
+// hand-derived test in tests/. No renderer needs to change: they read only the record. A layer that
+// reads several tensors (a merge, attention) also states how it is called in scenario/graph.cpp
+// (input_form) and reads them from LayerSite::input_shapes and ForwardArgs::inputs / input_masks.
 #pragma once
 
 #include <algorithm>
