@@ -22,6 +22,9 @@ std::string mask_action_words(const LayerRecord& layer) {
       return fmt::format("drops it: {} does not support masking, so Keras warns and no later layer sees it",
                          layer.type);
     case MaskAction::switched_off: return "would create one, but masks are switched off in this run";
+    case MaskAction::merged:
+      return layer.mask_use.reads.empty() ? "merges its inputs' masks"
+                                          : fmt::format("merges its inputs' masks: {}", layer.mask_use.reads);
   }
   return "";
 }
@@ -35,6 +38,7 @@ std::string mask_action_short(MaskAction action) {
     case MaskAction::consumed_passed_on: return "reads, passes on";
     case MaskAction::dropped: return "drops";
     case MaskAction::switched_off: return "switched off";
+    case MaskAction::merged: return "merges";
   }
   return "";
 }

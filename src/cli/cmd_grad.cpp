@@ -4,6 +4,8 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "grad/backward.h"
+#include "render/text_format.h"
 #include "render/text_grad.h"
 
 namespace maskviz::cli {
@@ -28,6 +30,12 @@ void setup_grad(CLI::App& app, std::function<int()>& action) {
         return 0;
       }
       const TextOptions text = text_options(options->text, loaded.scenario);
+      if (const std::string why = no_backward_reason(loaded.scenario); !why.empty()) {
+        std::string lines;
+        for (const auto& line : wrap(why + ".", text.width, "", "")) lines += line + "\n";
+        emit(lines);
+        return 0;
+      }
       const Trace trace = run_both(loaded.scenario, loaded.detail);
       std::ostringstream out;
       render_grad(trace, text, out);

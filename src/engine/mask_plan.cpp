@@ -5,6 +5,7 @@ namespace maskviz {
 bool hands_on(MaskAction action) {
   switch (action) {
     case MaskAction::created:
+    case MaskAction::merged:
     case MaskAction::passed_on:
     case MaskAction::consumed_passed_on: return true;
     case MaskAction::none:
@@ -16,7 +17,7 @@ bool hands_on(MaskAction action) {
 }
 
 OptMask mask_after(MaskAction action, const OptMask& arrived, OptMask made) {
-  if (action == MaskAction::created) return made;
+  if (action == MaskAction::created || action == MaskAction::merged) return made;
   return hands_on(action) ? arrived : OptMask{};
 }
 

@@ -22,6 +22,7 @@ const char* mask_action_name(MaskAction action) {
     case MaskAction::consumed_passed_on: return "consumed_passed_on";
     case MaskAction::dropped: return "dropped";
     case MaskAction::switched_off: return "switched_off";
+    case MaskAction::merged: return "merged";
   }
   return "?";
 }

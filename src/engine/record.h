@@ -34,6 +34,7 @@ enum class MaskAction {
   consumed_passed_on,   // read it and hand it on (RNN with return_sequences)
   dropped,              // does not support masking: Keras warns and the mask is gone
   switched_off,         // unmasked run: this layer would have made a mask, and does not
+  merged,               // a merge (Add, Concatenate) made its output mask from its inputs' masks
 };
 const char* mask_action_name(MaskAction action);
 
@@ -164,7 +165,34 @@ struct Halves {
   std::vector<LayerRecord> halves;  // forward, backward
 };
 
-using LayerPayload = std::variant<OutputOnly, Lookups, RecurrentSteps, Rows, Reductions, Halves>;
+// MultiHeadAttention and Attention: how the combined mask was built, and per head the scores and weights.
+// Letters: B batch, N heads, T query steps, S key/value steps.
+struct AttentionRecord {
+  enum class Path { fused, explicit_softmax, subtractive };
+  Path path = Path::fused;
+  float mask_constant = 0;            // what a masked logit becomes (fused, explicit) or loses (subtractive)
+  float scale = 1;                    // the factor applied to q·k (1/√key_dim; Attention: its `scale` or 1)
+  std::size_t batch = 0, heads = 1, query_steps = 0, key_steps = 0;  // B, N, T, S
+  OptMask query_mask, value_mask, key_mask;  // [B, T], [B, S], [B, S]; each as it reached the layer
+  bool causal = false;
+  std::optional<std::vector<std::uint8_t>> explicit_mask;   // [B, T, S] after broadcasting, true = may attend
+  std::optional<std::vector<std::uint8_t>> combined_mask;   // [B, T, S], true = may attend; none: no mask at all
+  std::vector<std::string> combined_from;                   // the terms ANDed, as Keras writes them
+  Tensor scores;    // [B, N, T, S] scaled, before masking
+  Tensor weights;   // [B, N, T, S] after the softmax (and, explicit path, the zeroing)
+  Tensor context;   // [B, T, N, Hv] the weighted sum of values, before the output projection (MHA)
+  std::vector<std::pair<std::size_t, std::size_t>> fully_masked_rows;  // (b, t): no key may be attended
+  bool query_rows_zeroed = false;     // Attention: the output at a masked query is set to 0
+  bool clears_input_masks = false;    // MultiHeadAttention: the masks of its input tensors are set to None
+};
+
+// Add, Concatenate: the masks of the inputs and how they were merged.
+struct Merge {
+  std::string rule;  // "None if any input has no mask, else OR" (Add); Concatenate's rule
+};
+
+using LayerPayload = std::variant<OutputOnly, Lookups, RecurrentSteps, Rows, Reductions, Halves, AttentionRecord,
+                                  Merge>;
 
 // What a layer does with a mask, in words the layer states once (renderers never guess it from the type).
 struct MaskUse {
@@ -189,6 +217,11 @@ struct LayerRecord {
   Detail detail = Detail::outputs;
   LayerPayload payload;
   bool output_has_non_finite = false;
+  // What the layer read, by name ("input" or a model input's name, else a layer's), with the role of
+  // each (query, value, key for MultiHeadAttention; empty otherwise) and each input's mask as it arrived.
+  std::vector<std::string> inputs;
+  std::vector<std::string> input_roles;
+  std::vector<OptMask> input_masks;
 
   // The payload as kind K, or nullptr when it holds another kind.
   template <class K> const K* as() const { return std::get_if<K>(&payload); }
@@ -216,7 +249,8 @@ struct GradRecord;  // grad/grad_record.h
 
 struct RunRecord {
   RunMode mode = RunMode::masked;
-  std::vector<LayerRecord> layers;
+  std::vector<LayerRecord> layers;             // in the scenario's order
+  std::vector<std::size_t> execution_order;    // indices into `layers`, in the order Keras ran them
   std::optional<LossRecord> loss;
   std::shared_ptr<const GradRecord> grad;  // the backward pass and one optimizer step (grad/backward.h); null without
 };

@@ -106,7 +106,26 @@ std::size_t step_gradient_floats(const Scenario& scenario) {
   return total;
 }
 
+std::string no_backward_reason(const Scenario& scenario) {
+  // The backward driver walks a Sequential stack: each layer reads the one before it.
+  for (std::size_t i = 0; i < scenario.wiring.size(); ++i) {
+    const auto& sources = scenario.wiring[i].sources;
+    const bool reads_previous = sources.size() == 1 && (i == 0 ? sources[0].model_input && sources[0].index == 0
+                                                               : !sources[0].model_input && sources[0].index == i - 1);
+    if (!reads_previous)
+      return fmt::format("layer \"{}\" reads {} input{} of its own choosing: maskviz's backward pass covers "
+                         "Sequential models only, so this model with branches has no gradients yet",
+                         scenario.layers[i]->name(), sources.size(), sources.size() == 1 ? "" : "s");
+  }
+  for (const auto& layer : scenario.layers)
+    if (!layer->has_backward())
+      return fmt::format("maskviz has no backward pass for {} layers yet (layer \"{}\"), so this scenario has no "
+                         "gradients", layer->type(), layer->name());
+  return "";
+}
+
 void attach_gradients(const Scenario& scenario, Trace& trace) {
+  if (!no_backward_reason(scenario).empty()) return;
   // Beyond this the per-step terms would dwarf the record; the weight gradients are always there.
   constexpr std::size_t kStepGradientBudget = std::size_t{4} << 20;  // floats per run (16 MB)
   const bool record_steps = trace.detail == Detail::full && step_gradient_floats(scenario) <= kStepGradientBudget;

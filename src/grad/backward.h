@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "engine/engine.h"
 #include "grad/grad_record.h"
@@ -12,6 +13,10 @@ namespace maskviz {
 
 // Nothing for a scenario without a loss. `record_steps` fills the per-step and per-lookup gradients.
 std::optional<GradRecord> compute_gradients(const Scenario& scenario, RunMode mode, bool record_steps);
+
+// Why this scenario has no backward pass although it has a loss, or "" when it has one: a model with
+// branches, or a layer whose backward maskviz does not have yet.
+std::string no_backward_reason(const Scenario& scenario);
 
 // Both runs' gradients into the trace (RunRecord::grad); per-step records at Detail::full.
 void attach_gradients(const Scenario& scenario, Trace& trace);

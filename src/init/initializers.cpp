@@ -77,10 +77,15 @@ std::uint64_t weight_stream_key(std::uint64_t seed, std::size_t layer_index, std
 
 namespace {
 
-// Keras computes fans on the whole kernel: [in, out] gives fan_in = in, fan_out = out.
+// Keras computes fans on the whole kernel: [in, out] gives fan_in = in, fan_out = out. A kernel of rank
+// > 2 (MultiHeadAttention's EinsumDense [D, N, H]) takes its leading axes as a receptive field:
+// fan_in = shape[-2]·field, fan_out = shape[-1]·field (initializers/random_initializers.py compute_fans).
 float glorot_limit(const Shape& shape) {
-  const double fan_in = shape.size() >= 2 ? static_cast<double>(shape[0]) : static_cast<double>(shape[0]);
-  const double fan_out = shape.size() >= 2 ? static_cast<double>(shape[1]) : static_cast<double>(shape[0]);
+  double field = 1;
+  for (std::size_t i = 0; i + 2 < shape.size(); ++i) field *= static_cast<double>(shape[i]);
+  const double fan_in = shape.size() >= 2 ? static_cast<double>(shape[shape.size() - 2]) * field
+                                          : static_cast<double>(shape[0]);
+  const double fan_out = shape.size() >= 2 ? static_cast<double>(shape.back()) * field : static_cast<double>(shape[0]);
   return static_cast<float>(std::sqrt(6.0 / (fan_in + fan_out)));
 }
 

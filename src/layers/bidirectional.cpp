@@ -129,6 +129,7 @@ class BidirectionalLayer final : public Layer {
   std::size_t step_gradient_floats() const override {
     return forward_->step_gradient_floats() + backward_->step_gradient_floats();
   }
+  bool has_backward() const override { return true; }
   void backward(const BackwardArgs& args, BackwardResult& result) const override {
     const bool sequences = forward_->rnn_config().return_sequences;
     Tensor y_f, y_b;  // the halves' outputs, needed by mul

@@ -67,6 +67,8 @@ class DenseLayer final : public Layer {
     record_rows(args, x, product, pre_activation, result.output, rows);
   }
 
+  bool has_backward() const override { return true; }
+
   void backward(const BackwardArgs& args, BackwardResult& result) const override {
     dense_backward(args, weight("kernel"), use_bias_ ? &weight("bias") : nullptr, activation_, result);
   }

@@ -34,6 +34,8 @@ class ActivationLayer final : public Layer {
                      result.output.row_length());
   }
 
+  bool has_backward() const override { return true; }
+
   void backward(const BackwardArgs& args, BackwardResult& result) const override {
     activation_layer_backward(args, activation_, result);
   }
@@ -60,6 +62,8 @@ class DropoutLayer final : public Layer {
                            "Masking is not dropout: it never zeroes weights, it replaces a padded step's result.");
   }
 
+  bool has_backward() const override { return true; }
+
   void backward(const BackwardArgs& args, BackwardResult& result) const override {
     activation_layer_backward(args, Activation::linear, result);  // the identity
   }
@@ -84,6 +88,7 @@ class FlattenLayer final : public Layer {
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord&) const override {
     result.output = Tensor(output_shape_, args.input.values);
   }
+  bool has_backward() const override { return true; }
   void backward(const BackwardArgs& args, BackwardResult& result) const override {
     result.d_input = Tensor(input_shape_, args.d_output.values);
   }

@@ -20,7 +20,7 @@ EmbeddingLayer::EmbeddingLayer(LayerSite& site) : Layer("Embedding", site.name, 
     throw ScenarioError(site.fields.pointer_of("type"),
                         "an Embedding looks up integer token ids: give the input as \"input\": {\"tokens\": "
                         "[[...]]} (ids [batch, time]), not \"values\"");
-  if (site.index != 0)
+  if (!site.input_is_tokens)
     reject_input(site, "integer token ids [batch, time] from input.tokens, so it must be the first layer");
   output_shape_ = {input_shape_[0], input_shape_[1], output_dim_};
 }

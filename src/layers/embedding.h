@@ -14,6 +14,7 @@ class EmbeddingLayer final : public Layer {
   std::vector<WeightSpec> weight_specs() const override;
   std::size_t record_floats(Detail detail) const override;
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override;
+  bool has_backward() const override { return true; }
   void backward(const BackwardArgs& args, BackwardResult& result) const override;
   std::size_t step_gradient_floats() const override { return element_count(output_shape_); }  // one row a lookup
   std::size_t input_dim() const { return input_dim_; }

@@ -15,11 +15,15 @@
 //   3. A config key maskviz has never read: add it to layer_fields() in scenario/json_fields.cpp, the
 //      one list that tells a typo from a key.
 //   4. tests/: a golden or a hand-derived test; docs/scenario-format.md: an example for users.
+//   A layer that reads several tensors (a merge, attention) also states how it is called in
+//   scenario/graph.cpp (input_form) and reads them from LayerSite::input_shapes and ForwardArgs::inputs /
+//   input_masks.
 // Nothing else: CMake globs src/layers/, the engine passes masks, and no renderer reads a layer's type.
 // A new kind of record is one more alternative in LayerPayload (engine/record.h); the compiler then
 // lists every renderer's std::visit that must draw it (text_layer.cpp, json_export.cpp).
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +57,10 @@ struct LayerSite {
   std::string name;         // resolved (given, or Keras' default such as "lstm_1")
   Shape input_shape;        // with the batch axis first
   bool input_is_tokens = false;
+  // Every input the layer reads, in call order (the first is `input_shape`), and its role (query, value,
+  // key for MultiHeadAttention; empty otherwise). One entry for a layer that reads one tensor.
+  std::vector<Shape> input_shapes = {};
+  std::vector<std::string> input_roles = {};
 };
 
 struct ForwardArgs {
@@ -61,6 +69,10 @@ struct ForwardArgs {
   const Tensor* input_keras_logits; // the logits behind the input, when it came from sigmoid/softmax
   RunMode mode;
   Detail detail;
+  // Layers that read several tensors (merges, attention): each input and the mask it carried when the
+  // layer was called, in call order. The first is `input` and `mask`.
+  std::vector<const Tensor*> inputs = {};
+  std::vector<OptMask> input_masks = {};
 };
 
 struct ForwardResult {
@@ -112,6 +124,17 @@ class Layer {
   virtual Json config() const = 0;
   // A layer that returns states cannot be followed by another in a Sequential stack.
   virtual bool returns_state() const { return false; }
+  // MultiHeadAttention sets the masks of the tensors it was called on to None, in place
+  // (multi_head_attention.py l.629-631): a later layer reading the same tensor sees no mask.
+  virtual bool clears_input_masks() const { return false; }
+  // Why Keras raises when a mask reaches this layer (Softmax on some shapes), or empty. Checked before
+  // anything runs, against the masked run's plan.
+  virtual std::string refuses_mask() const { return ""; }
+  // A merge (mask action `merged`): whether its output carries a mask when these inputs carry one.
+  // Concatenate: any; Add overrides it (all).
+  virtual bool merged_mask_present(const std::vector<bool>& present) const {
+    return std::find(present.begin(), present.end(), true) != present.end();
+  }
 
   // The weights this layer needs, in `layer.get_weights()` order.
   virtual std::vector<WeightSpec> weight_specs() const { return {}; }
@@ -130,6 +153,9 @@ class Layer {
   virtual void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const = 0;
   // Recomputes what it needs from the input and the weights (never from a forward record).
   virtual void backward(const BackwardArgs& args, BackwardResult& result) const;
+  // Whether backward() is written for this layer; a scenario with a layer without one gets no gradients
+  // (the attention layers, for now), and `grad` says why instead of failing.
+  virtual bool has_backward() const { return false; }
   // Floats the per-step (recurrent) or per-lookup (Embedding) gradient terms of one run take; the
   // driver records them only within a budget.
   virtual std::size_t step_gradient_floats() const { return 0; }

@@ -57,6 +57,8 @@ class MaskingLayer final : public Layer {
                              "to keep the whole step, and those features stay as they are.");
   }
 
+  bool has_backward() const override { return true; }
+
   void backward(const BackwardArgs& args, BackwardResult& result) const override {
     masking_backward(args, mask_value_, result);
   }

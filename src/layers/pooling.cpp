@@ -38,6 +38,7 @@ class GlobalAveragePooling1D final : public GlobalPooling1D {
     return arrives ? MaskAction::consumed : MaskAction::none;
   }
   MaskUse mask_use() const override { return {"", "the mean is over the valid steps only", ""}; }
+  bool has_backward() const override { return true; }
   void backward(const BackwardArgs& args, BackwardResult& result) const override {
     global_average_pooling_backward(args, result);
   }
@@ -81,6 +82,7 @@ class GlobalMaxPooling1D final : public GlobalPooling1D {
  public:
   explicit GlobalMaxPooling1D(LayerSite& site) : GlobalPooling1D("GlobalMaxPooling1D", site) {}
   bool supports_masking() const override { return false; }
+  bool has_backward() const override { return true; }
   void backward(const BackwardArgs& args, BackwardResult& result) const override {
     global_max_pooling_backward(args, result);
   }

@@ -22,6 +22,12 @@ std::unique_ptr<Layer> make_global_average_pooling1d(LayerSite&);
 std::unique_ptr<Layer> make_global_max_pooling1d(LayerSite&);
 std::unique_ptr<Layer> make_dropout(LayerSite&);
 std::unique_ptr<Layer> make_activation(LayerSite&);
+std::unique_ptr<Layer> make_multi_head_attention(LayerSite&);
+std::unique_ptr<Layer> make_attention(LayerSite&);
+std::unique_ptr<Layer> make_layer_normalization(LayerSite&);
+std::unique_ptr<Layer> make_add(LayerSite&);
+std::unique_ptr<Layer> make_concatenate(LayerSite&);
+std::unique_ptr<Layer> make_softmax(LayerSite&);
 
 namespace {
 
@@ -41,6 +47,12 @@ Registry& registry() {
       {"GlobalMaxPooling1D", make_global_max_pooling1d},
       {"Dropout", make_dropout},
       {"Activation", make_activation},
+      {"MultiHeadAttention", make_multi_head_attention},
+      {"Attention", make_attention},
+      {"LayerNormalization", make_layer_normalization},
+      {"Add", make_add},
+      {"Concatenate", make_concatenate},
+      {"Softmax", make_softmax},
   };
   return table;
 }

@@ -103,6 +103,7 @@ class RnnLayer final : public Layer {
   std::vector<WeightSpec> weight_specs() const override;
   std::size_t record_floats(Detail detail) const override;
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override;
+  bool has_backward() const override { return true; }
   void backward(const BackwardArgs& args, BackwardResult& result) const override;  // rnn_backward.cpp
   // Each (sequence, step) holds a term the size of all the weights.
   std::size_t step_gradient_floats() const override {

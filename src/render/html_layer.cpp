@@ -54,6 +54,8 @@ std::string kind_figures(const LayerComparison& c, const View& view) {
           [&](const RecurrentSteps& r) { return timeline_figure(*c.masked, r, &u, view); },
           [&](const Rows&) { return std::string(); },
           [&](const Reductions& r) { return reduction_figure(*c.masked, r, u, view); },
+          [&](const AttentionRecord& a) { return attention_figure(a, u, view); },
+          [&](const Merge&) { return std::string(); },  // the strip shows how the masks were merged
           [&](const Halves& h) {
             const Halves* hu = u.as<Halves>();
             std::string out;

@@ -19,6 +19,8 @@ namespace maskviz::html {
 
 std::string model_strip(const Trace& trace, const RunComparison& whole);
 std::string step_timeline(const LayerRecord& layer, const RecurrentSteps& steps, const View& view, const char* run);
+// An attention layer's weights per head, masked cells hatched (html_attention.cpp).
+std::string attention_figure(const AttentionRecord& masked, const LayerRecord& unmasked, const View& view);
 std::string reduction_figure(const LayerRecord& masked, const Reductions& reductions, const LayerRecord& unmasked,
                              const View& view);
 std::string loss_bars(const LossRecord& loss, const View& view, float top, const char* run);

@@ -23,6 +23,7 @@ const char* glyph(MaskAction action) {
     case MaskAction::consumed_passed_on: return "◆";
     case MaskAction::dropped: return "✕";
     case MaskAction::passed_on: return "→";
+    case MaskAction::merged: return "⊕";
     case MaskAction::switched_off:
     case MaskAction::none: return "";
   }

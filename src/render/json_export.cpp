@@ -293,6 +293,8 @@ KindLists lists_of(const LayerRecord& layer) {
                  [&](const Rows& kind) { lists.steps = &kind.rows; },
                  [&](const Reductions& kind) { lists.reductions = &kind.reductions; },
                  [&](const Halves& kind) { lists.sublayers = &kind.halves; },
+                 [&](const AttentionRecord&) {},  // written as the layer's "attention" object
+                 [&](const Merge&) {},
              },
              layer.payload);
   return lists;
@@ -368,6 +370,89 @@ void write_weights(JsonWriter& w, const std::vector<Weight>& weights) {
   w.end_object();
 }
 
+// [B, T, S] booleans, or null.
+void write_grid(JsonWriter& w, const std::optional<std::vector<std::uint8_t>>& grid, std::size_t B, std::size_t T,
+                std::size_t S) {
+  if (!grid) {
+    w.null();
+    return;
+  }
+  w.begin_array();
+  for (std::size_t b = 0; b < B; ++b) {
+    w.begin_array();
+    for (std::size_t t = 0; t < T; ++t) {
+      w.begin_array();
+      for (std::size_t s = 0; s < S; ++s) w.boolean((*grid)[(b * T + t) * S + s] != 0);
+      w.end_array();
+    }
+    w.end_array();
+  }
+  w.end_array();
+}
+
+const char* attention_path_name(AttentionRecord::Path path) {
+  switch (path) {
+    case AttentionRecord::Path::fused: return "fused";
+    case AttentionRecord::Path::explicit_softmax: return "explicit";
+    case AttentionRecord::Path::subtractive: return "subtractive";
+  }
+  return "?";
+}
+
+// The contract's `attention` object (../shared/spec/attention-and-graphs.md, "Trace fields").
+void write_attention(JsonWriter& w, const AttentionRecord& a) {
+  w.key("attention");
+  w.begin_object();
+  w.key("path");
+  w.string(attention_path_name(a.path));
+  w.key("mask_constant");
+  w.number(a.mask_constant);
+  w.key("scale");
+  w.number(a.scale);
+  w.key("num_heads");
+  w.unsigned_integer(a.heads);
+  for (const auto& [name, mask] : {std::pair{"query_mask", &a.query_mask}, std::pair{"value_mask", &a.value_mask},
+                                   std::pair{"key_mask", &a.key_mask}}) {
+    w.key(name);
+    write_mask(w, *mask);
+  }
+  w.key("causal");
+  w.boolean(a.causal);
+  w.key("explicit_mask");
+  write_grid(w, a.explicit_mask, a.batch, a.query_steps, a.key_steps);
+  w.key("combined_mask");
+  write_grid(w, a.combined_mask, a.batch, a.query_steps, a.key_steps);
+  w.key("combined_from");
+  write_strings(w, a.combined_from);
+  w.key("scores");  // [B, N, T, S]
+  write_tensor(w, a.scores);
+  w.key("weights");  // [B, N, T, S]
+  write_tensor(w, a.weights);
+  w.key("fully_masked_rows");
+  w.begin_array();
+  for (const auto& [b, t] : a.fully_masked_rows) {
+    w.begin_array();
+    w.unsigned_integer(b);
+    w.unsigned_integer(t);
+    w.end_array();
+  }
+  w.end_array();
+  w.end_object();
+}
+
+// What the layer read, by name, and each input's mask as it arrived (a list, in call order).
+void write_inputs(JsonWriter& w, const LayerRecord& layer) {
+  w.key("inputs");
+  write_strings(w, layer.inputs);
+  if (layer.input_masks.size() < 2) return;
+  w.key("input_roles");
+  write_strings(w, layer.input_roles);
+  w.key("input_masks");
+  w.begin_array();
+  for (const auto& mask : layer.input_masks) write_mask(w, mask);
+  w.end_array();
+}
+
 void write_layer(JsonWriter& w, const LayerRecord& layer, bool input_non_finite, const LayerGradient* grad) {
   const KindLists lists = lists_of(layer);
   NonFiniteFields non_finite(w);
@@ -401,6 +486,8 @@ void write_layer(JsonWriter& w, const LayerRecord& layer, bool input_non_finite,
   write_kind_lists(w, non_finite, layer, lists, input_non_finite, grad);
   w.key("output_has_non_finite");
   w.boolean(layer.output_has_non_finite);
+  write_inputs(w, layer);
+  if (const auto* attention = layer.as<AttentionRecord>()) write_attention(w, *attention);
   non_finite.write_summary(layer_non_finite_reason(lists, input_non_finite));
   w.end_object();
 }
@@ -443,6 +530,10 @@ void write_run(JsonWriter& w, const RunRecord& run) {
   w.begin_object();
   w.key("mode");
   w.string(mode_name(run.mode));
+  w.key("execution_order");  // layer names in the order Keras ran them (by depth in a Functional graph)
+  w.begin_array();
+  for (std::size_t i : run.execution_order) w.string(run.layers[i].name);
+  w.end_array();
   w.key("layers");
   w.begin_array();
   bool input_non_finite = false;  // the scenario's input is checked finite
@@ -495,6 +586,19 @@ void write_scenario(JsonWriter& w, const Scenario& scenario) {
     write_tensor(w, scenario.input);
   }
   w.end_object();
+  if (scenario.inputs.size() > 1) {  // named model inputs; "input" above is the first of them
+    w.key("inputs");
+    w.begin_object();
+    for (const ModelInput& input : scenario.inputs) {
+      w.key(input.name);
+      w.begin_object();
+      w.key(input.tokens ? "tokens" : "values");
+      if (input.tokens) write_tokens(w, input.values);
+      else write_tensor(w, input.values);
+      w.end_object();
+    }
+    w.end_object();
+  }
   w.key("target");
   if (scenario.target) write_tensor(w, *scenario.target);
   else w.null();

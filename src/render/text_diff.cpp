@@ -5,10 +5,12 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "render/render.h"
+#include "analysis/attention_compare.h"
 #include "analysis/compare.h"
 #include "render/text_format.h"
 #include "render/text_grad.h"
@@ -140,6 +142,26 @@ void print_side_by_side(Printer& p, const LayerComparison& c) {
                 "    ", Tone::dim);
 }
 
+// Attention layers: which rows of the weights part, first by (b, head, t), and how many are fully masked.
+void print_attention_diff(Printer& p, const LayerComparison& c) {
+  const AttentionDiff d = compare_attention(*c.masked, *c.unmasked);
+  if (d.total_rows == 0) return;
+  if (d.rows.empty()) {
+    p.line("  attention weights: the same in both runs");
+    return;
+  }
+  const AttentionRowDiff& first = d.rows.front();
+  const auto fully = static_cast<std::size_t>(
+      std::count_if(d.rows.begin(), d.rows.end(), [](const AttentionRowDiff& r) { return r.fully_masked; }));
+  float max_abs = 0;
+  for (const auto& r : d.rows) max_abs = std::max(max_abs, r.max_abs);
+  p.paragraph(fmt::format("attention weights part in {} of {} rows (b, head, t), first at b={} head {} t={}; "
+                          "largest |{}| = {}; {} of the differing rows are fully masked in the masked run",
+                          d.rows.size(), d.total_rows, first.b, first.n, first.t, p.style().delta(),
+                          scalar(max_abs, p.precision()), fully),
+              "  ");
+}
+
 void print_layer_detail(Printer& p, const LayerComparison& c) {
   const Style& s = p.style();
   const LayerRecord& m = *c.masked;
@@ -170,6 +192,7 @@ void print_layer_detail(Printer& p, const LayerComparison& c) {
                 "  ");
     print_side_by_side(p, c);
   }
+  print_attention_diff(p, c);
   for (std::size_t i = 0; i < c.states.size(); ++i) {
     if (c.states[i].identical()) continue;
     p.paragraph(fmt::format("final state {} differs: largest |{}| = {}", s.text(m.states[i].name), s.delta(),

@@ -63,4 +63,20 @@ std::string plural(std::size_t count, std::string_view one, std::string_view man
   return fmt::format("{} {}", count, count == 1 ? one : many);
 }
 
+// "[ 0.1000 -0.2000]": one row vector, each number padded to the widest (the attention text's context rows).
+std::string vector_text(const float* values, std::size_t n, int precision) {
+  std::vector<std::string> parts(n);
+  std::size_t width = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    parts[i] = number(values[i], precision);
+    width = std::max(width, parts[i].size());
+  }
+  std::string out = "[";
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0) out += ' ';
+    out += pad_left(parts[i], width);
+  }
+  return out + "]";
+}
+
 }  // namespace maskviz

@@ -13,6 +13,8 @@ namespace maskviz {
 
 // Fixed-point with `precision` digits after the point; "nan", "inf", "-inf" as numpy prints them.
 std::string number(float value, int precision);
+// A row vector in brackets, each number padded to the widest.
+std::string vector_text(const float* values, std::size_t n, int precision);
 
 // A single quantity (a loss, a difference): as `number`, but a value too small to show a digit at
 // this precision is written in scientific notation, so that 0.00002 never reads as 0.0000.

@@ -189,6 +189,14 @@ void print_body(Printer& p, const LayerRecord& layer, const LayerPlace& place) {
             p.line();
             return false;
           },
+          [&](const AttentionRecord& a) {
+            print_attention(p, layer, a);
+            return false;
+          },
+          [&](const Merge& m) {
+            print_merge_masks(p, layer, m);
+            return false;
+          },
       },
       layer.payload);
   if (!output_shown) print_output(p, layer);

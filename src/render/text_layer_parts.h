@@ -21,4 +21,9 @@ void print_lookups(Printer& p, const LayerRecord& layer, const Lookups& lookups)
 void print_rows(Printer& p, const LayerRecord& layer, const Rows& rows);
 void print_reductions(Printer& p, const LayerRecord& layer, const Reductions& reductions, const Tensor* input);
 
+// text_attention.cpp: an attention layer's mask construction, scores, softmax rows and the PyTorch
+// equivalent; a merge layer's input masks and the mask it makes of them.
+void print_attention(Printer& p, const LayerRecord& layer, const AttentionRecord& attention);
+void print_merge_masks(Printer& p, const LayerRecord& layer, const Merge& merge);
+
 }  // namespace maskviz

@@ -5,6 +5,7 @@
 #include "render/render.h"
 #include "analysis/mask_story.h"
 #include "analysis/compare.h"
+#include "render/text_format.h"
 #include "render/text_header.h"
 #include "render/text_layer.h"
 #include "render/text_loss.h"
@@ -44,6 +45,32 @@ void print_run(Printer& p, const Trace& trace, const RunRecord& run, const RunRe
   }
 }
 
+// A scenario with several named model inputs: the first is drawn above as "input"; the others here,
+// one row per sequence.
+void print_other_inputs(Printer& p, const Scenario& scenario) {
+  if (scenario.inputs.size() > 1) {
+    p.paragraph(fmt::format("the input above is the model input \"{}\"", scenario.inputs.front().name), "  ", Tone::dim);
+    p.line();
+  }
+  for (std::size_t i = 1; i < scenario.inputs.size(); ++i) {
+    const ModelInput& input = scenario.inputs[i];
+    const Tensor& x = input.values;
+    p.heading(fmt::format("model input {} {} {} {}", input.name, p.style().bullet(), input.tokens ? "tokens" : "values",
+                          shape_text(x.shape)));
+    const std::size_t B = x.dim(0), per_b = x.size() / B;
+    for (std::size_t b = 0; b < B; ++b) {
+      if (!p.shows_batch(b)) continue;
+      std::string row;
+      if (input.tokens)
+        for (std::size_t k = 0; k < per_b; ++k) row += fmt::format(" {:>4}", whole_or_number(x.values[b * per_b + k], 0));
+      else
+        row = " " + vector_text(x.data() + b * per_b, per_b, p.precision());
+      p.line(fmt::format("  b={}{}", b, row));
+    }
+    p.line();
+  }
+}
+
 }  // namespace
 
 void render_run(const Trace& trace, const TextOptions& options, std::ostream& out) {
@@ -52,6 +79,7 @@ void render_run(const Trace& trace, const TextOptions& options, std::ostream& ou
   print_header(p, scenario, trace.detail, "run");
   if (options.summary) print_summary_hint(p, scenario);
   print_input(p, scenario);
+  print_other_inputs(p, scenario);
   // The story of the whole model, whatever part of it is selected.
   const RunComparison whole = compare_runs(trace);
   print_mask_path(p, trace, whole);

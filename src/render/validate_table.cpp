@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "engine/mask_plan.h"
+#include "engine/graph_plan.h"
 #include "render/render.h"
 #include "render/text_format.h"
 #include "render/text_mask_path.h"
@@ -31,6 +32,7 @@ std::string planned_words(MaskAction action) {
     case MaskAction::consumed_passed_on: return "reads it and passes it on";
     case MaskAction::dropped: return "drops it (Keras warns; later layers see none)";
     case MaskAction::switched_off: return "switched off";
+    case MaskAction::merged: return "merges its inputs' masks";
   }
   return "";
 }
@@ -75,7 +77,8 @@ void print_model(Printer& p, const Scenario& scenario) {
     table.set_header(c, headers[c]);
     if (c != 3) table.set_left_aligned(c);
   }
-  const std::vector<MaskAction> plan = plan_masks(scenario.layers, RunMode::masked);  // the engine's own
+  const GraphPlan graph_plan = plan_graph_masks(scenario, RunMode::masked);  // the engine's walk, run on flags
+  const std::vector<MaskAction>& plan = graph_plan.actions;
   std::size_t total = 0;
   for (std::size_t i = 0; i < scenario.layers.size(); ++i) {
     const Layer& layer = *scenario.layers[i];
@@ -95,7 +98,7 @@ void print_model(Printer& p, const Scenario& scenario) {
   table.add_row({}, {{}, {}, {"total", Tone::dim}, {std::to_string(total), Tone::heading}});
   p.grid(table, 2);
   if (scenario.target && scenario.loss && !scenario.layers.empty()) {
-    const bool masked_loss = hands_on(plan.back()) && scenario.layers.back()->output_shape().size() == 3;
+    const bool masked_loss = graph_plan.loss_masked && scenario.layers.back()->output_shape().size() == 3;
     p.paragraph(masked_loss ? "the mask reaches the loss: in the masked run only the valid steps' terms count"
                             : "no mask reaches the loss: every term counts in both runs",
                 "  loss    ");

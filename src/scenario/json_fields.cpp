@@ -185,7 +185,10 @@ const std::vector<std::string>& layer_fields() {
   static const std::vector<std::string> names = {
       "type", "name", "weights", "units", "activation", "use_bias", "return_sequences", "return_state",
       "go_backwards", "mask_zero", "mask_value", "input_dim", "output_dim", "merge_mode", "layer", "rate",
-      "recurrent_activation", "unit_forget_bias", "reset_after", "zero_output_for_mask"};
+      "recurrent_activation", "unit_forget_bias", "reset_after", "zero_output_for_mask",
+      // Models with branches and the attention-era layers.
+      "inputs", "num_heads", "key_dim", "value_dim", "output_shape", "use_causal_mask", "attention_mask",
+      "return_attention_scores", "dropout", "use_scale", "score_mode", "epsilon", "center", "scale", "axis"};
   return names;
 }
 

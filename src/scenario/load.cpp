@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/errors.h"
+#include "engine/graph_plan.h"
 #include "layers/embedding.h"
 #include "scenario/json_fields.h"
 #include "scenario/keras_arguments.h"
@@ -116,21 +117,40 @@ Json parse_json(const std::string& text) {
   }
 }
 
-struct InputData {
-  bool tokens = false;
-  Tensor values;
-};
-
-InputData read_input(JsonFields& top) {
-  JsonFields input(top.required("input", "an object with \"tokens\" or \"values\""), "/input", "the input");
+ModelInput read_one_input(const Json& value, const std::string& pointer, std::string name) {
+  JsonFields input(value, pointer, pointer == "/input" ? "the input" : "a model input");
   const Json* tokens = input.raw("tokens");
   const Json* values = input.raw("values");
   input.finish();
   if ((tokens == nullptr) == (values == nullptr))
-    throw ScenarioError("/input", "expected exactly one of \"tokens\" (integer ids [batch, time]) or \"values\" "
-                                  "(numbers [batch, time, features])");
-  if (tokens != nullptr) return {true, read_token_tensor(*tokens, "/input/tokens")};
-  return {false, read_tensor(*values, "/input/values", 3, std::nullopt, "input.values [batch, time, features]")};
+    throw ScenarioError(pointer, "expected exactly one of \"tokens\" (integer ids [batch, time]) or \"values\" "
+                                 "(numbers [batch, time, features])");
+  if (tokens != nullptr) return {std::move(name), pointer, true, read_token_tensor(*tokens, pointer + "/tokens")};
+  return {std::move(name), pointer, false,
+          read_tensor(*values, pointer + "/values", 3, std::nullopt, "input.values [batch, time, features]")};
+}
+
+// "input" (one model input, named "input"), or "inputs": {NAME: {"tokens"|"values": ...}, ...}.
+std::vector<ModelInput> read_inputs(JsonFields& top) {
+  const Json* named = top.raw("inputs");
+  if (named == nullptr)
+    return {read_one_input(top.required("input", "an object with \"tokens\" or \"values\""), "/input", "input")};
+  if (top.raw("input") != nullptr)
+    throw ScenarioError("/inputs", "expected either \"input\" (one model input) or \"inputs\" (named model inputs), "
+                                   "not both");
+  if (!named->is_object() || named->empty())
+    throw ScenarioError("/inputs", fmt::format("expected an object of named model inputs {{\"NAME\": {{\"tokens\" or "
+                                               "\"values\": ...}}}}, got {}", json_kind(*named)));
+  std::vector<ModelInput> inputs;
+  for (const auto& [name, value] : named->items()) {
+    const std::string pointer = pointer_append("/inputs", name);
+    inputs.push_back(read_one_input(value, pointer, name));
+    if (inputs.back().values.dim(0) != inputs.front().values.dim(0))
+      throw ScenarioError(pointer, fmt::format("batch size {} differs from the batch size {} of \"{}\"; every model "
+                                               "input needs the same batch", inputs.back().values.dim(0),
+                                               inputs.front().values.dim(0), short_text(inputs.front().name)));
+  }
+  return inputs;
 }
 
 // An unknown field a letter or two away from a known one that is absent is most likely a typo. Checked
@@ -147,12 +167,12 @@ void check_typos(const Json& object, const std::string& pointer, const std::vect
   }
 }
 
-void check_tokens(const Scenario& s, const EmbeddingLayer& embedding) {
-  const std::size_t T = s.input.dim(1);
-  for (std::size_t i = 0; i < s.input.size(); ++i) {
-    const auto id = static_cast<std::size_t>(s.input.values[i]);
+void check_tokens(const ModelInput& input, const EmbeddingLayer& embedding) {
+  const std::size_t T = input.values.dim(1);
+  for (std::size_t i = 0; i < input.values.size(); ++i) {
+    const auto id = static_cast<std::size_t>(input.values.values[i]);
     if (id >= embedding.input_dim())
-      throw ScenarioError(fmt::format("/input/tokens/{}/{}", i / T, i % T),
+      throw ScenarioError(fmt::format("{}/tokens/{}/{}", input.pointer, i / T, i % T),
                           fmt::format("token id {} is out of range: the Embedding has input_dim {}, so ids must be "
                                       "in [0, {})", id, embedding.input_dim(), embedding.input_dim()));
   }
@@ -258,7 +278,8 @@ std::string size_text(double bytes) {
 
 std::size_t estimated_bytes(const Scenario& s, Detail detail) {
   // The scenario holds the input and weights once; each run's record holds a copy of both, and its own record.
-  double floats = static_cast<double>(s.input.size()) * 3;
+  double floats = 0;
+  for (const auto& input : s.inputs) floats += static_cast<double>(input.values.size()) * 3;
   for (const auto& layer : s.layers)
     floats += 3.0 * static_cast<double>(layer->weight_floats()) + 2.0 * static_cast<double>(layer->record_floats(detail));
   return static_cast<std::size_t>(floats * sizeof(float));
@@ -277,12 +298,17 @@ void read_layers(JsonFields& top, Scenario& s, const LoadOptions& options) {
   if (!layers.is_array() || layers.empty())
     throw ScenarioError("/layers", fmt::format("expected a non-empty list of layers, got {}", json_kind(layers)));
 
-  Shape shape = s.input.shape;
-  std::set<std::string> names;
+  NameTable table;
+  for (const auto& input : s.inputs) table.inputs.push_back(input.name);
+  std::vector<std::string> given_names, layer_pointers;
+  for (const auto& layer : layers)
+    if (layer.is_object() && layer.contains("name") && layer["name"].is_string()) given_names.push_back(layer["name"]);
+  std::set<std::string> names(table.inputs.begin(), table.inputs.end());
   std::map<std::string, int> type_counts;
   double weight_bytes = 0;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const std::string pointer = pointer_append("/layers", i);
+    layer_pointers.push_back(pointer);
     if (i > 0 && s.layers.back()->returns_state())
       throw ScenarioError(pointer_append(pointer_append("/layers", i - 1), "return_state"),
                           "a layer with return_state gives a list (output and states), and a Sequential stack "
@@ -305,8 +331,18 @@ void read_layers(JsonFields& top, Scenario& s, const LoadOptions& options) {
                                                      "text");
     if (!names.insert(name).second)
       throw ScenarioError(fields.has("name") ? fields.pointer_of("name") : fields.pointer_of("type"),
-                          fmt::format("a second layer named \"{}\"; Keras requires unique layer names", name));
-    LayerSite site{fields, i, name, shape, s.tokens};
+                          std::find(table.inputs.begin(), table.inputs.end(), name) != table.inputs.end()
+                              ? fmt::format("a layer named \"{}\" like a model input; Keras requires unique names", name)
+                              : fmt::format("a second layer named \"{}\"; Keras requires unique layer names", name));
+    LayerWiring wiring = read_wiring(fields.raw("inputs"), fields.pointer_of("inputs"), type, i, table, given_names);
+    LayerSite site{fields, i, name, {}, false};
+    for (const NodeRef& source : wiring.sources) {
+      site.input_shapes.push_back(source.model_input ? s.inputs[source.index].values.shape
+                                                     : s.layers[source.index]->output_shape());
+      if (site.input_shapes.size() == 1) site.input_is_tokens = source.model_input && s.inputs[source.index].tokens;
+    }
+    site.input_shape = site.input_shapes.front();
+    site.input_roles = wiring.roles;
     auto layer = make_layer(site);
     read_keras_arguments(fields, *layer);
     layer->set_draw_missing(options.draw_weights);
@@ -318,10 +354,27 @@ void read_layers(JsonFields& top, Scenario& s, const LoadOptions& options) {
                                                         size_text(static_cast<double>(options.max_memory_bytes))));
     layer->load_weights(fields.raw("weights"), fields.pointer_of("weights"), s.seed, i);
     fields.finish();
-    shape = layer->output_shape();
+    if (const auto* embedding = dynamic_cast<const EmbeddingLayer*>(layer.get());
+        embedding != nullptr && wiring.sources.front().model_input && s.inputs[wiring.sources.front().index].tokens)
+      check_tokens(s.inputs[wiring.sources.front().index], *embedding);
+    table.layers.push_back(name);
+    s.wiring.push_back(std::move(wiring));
     s.layers.push_back(std::move(layer));
   }
-  if (const auto* embedding = dynamic_cast<const EmbeddingLayer*>(s.layers.front().get())) check_tokens(s, *embedding);
+  std::vector<std::string> input_pointers, layer_names;
+  for (const auto& input : s.inputs) input_pointers.push_back(input.pointer);
+  for (const auto& layer : s.layers) layer_names.push_back(layer->name());
+  check_dangling(s.wiring, s.inputs.size(), input_pointers, layer_pointers, layer_names);
+  s.execution_order = execution_order(s.wiring);
+}
+
+// A layer Keras would raise at when the mask reaches it (Softmax on shapes that do not broadcast).
+void check_mask_refusals(const Scenario& s) {
+  const GraphPlan plan = plan_graph_masks(s, RunMode::masked);
+  for (std::size_t i = 0; i < s.layers.size(); ++i)
+    if (plan.actions[i] != MaskAction::none)
+      if (const std::string why = s.layers[i]->refuses_mask(); !why.empty())
+        throw ScenarioError(pointer_append("/layers", i), why);
 }
 
 // The weights and the record of both runs at the chosen detail, against the memory limit.
@@ -345,7 +398,7 @@ void check_memory(const Scenario& s, const LoadOptions& options) {
 
 Scenario load_scenario(const std::string& text, const std::string& source, const LoadOptions& options) {
   const Json doc = parse_json(text);
-  check_typos(doc, "", {"maskviz", "name", "description", "seed", "input", "layers", "target", "loss", "train"});
+  check_typos(doc, "", {"maskviz", "name", "description", "seed", "input", "inputs", "layers", "target", "loss", "train"});
   JsonFields top(doc, "", "a scenario");
   Scenario s;
   s.source = source;
@@ -355,11 +408,12 @@ Scenario load_scenario(const std::string& text, const std::string& source, const
   s.description = top.string("description", "");
   s.seed = static_cast<std::uint64_t>(top.integer("seed", 0, 0, (1LL << 53) - 1));
 
-  auto input = read_input(top);
-  s.tokens = input.tokens;
-  s.input = std::move(input.values);
+  s.inputs = read_inputs(top);
+  s.tokens = s.inputs.front().tokens;
+  s.input = s.inputs.front().values;
 
   read_layers(top, s, options);
+  check_mask_refusals(s);
 
   const Json* target = top.raw("target");
   const Json* loss = top.raw("loss");

@@ -9,8 +9,17 @@
 #include "core/tensor.h"
 #include "layers/layer.h"
 #include "loss/loss_spec.h"
+#include "scenario/graph.h"
 
 namespace maskviz {
+
+// One model input: "input" (the scenario's "input"), or a name of the top-level "inputs" object.
+struct ModelInput {
+  std::string name;
+  std::string pointer;  // "/input" or "/inputs/NAME"
+  bool tokens = false;
+  Tensor values;        // [B, T] tokens or [B, T, F] values
+};
 
 struct Scenario {
   std::string source;  // the file name as given ("-" for standard input)
@@ -20,6 +29,10 @@ struct Scenario {
   bool tokens = false;  // input.tokens [B, T] rather than input.values [B, T, F]
   Tensor input;
   std::vector<std::unique_ptr<Layer>> layers;
+  // Models with branches. `input` and `tokens` above are the first model input.
+  std::vector<ModelInput> inputs;
+  std::vector<LayerWiring> wiring;             // per layer: what it reads
+  std::vector<std::size_t> execution_order;    // layer indices in the order Keras runs them
   std::optional<Tensor> target;
   std::optional<LossSpec> loss;
   std::optional<TrainSpec> train;  // one optimizer step (grad); without it, sgd with learning_rate 0.01

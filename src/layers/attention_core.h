@@ -1,0 +1,35 @@
+// What MultiHeadAttention and Attention share: the combined mask and the masked softmax of one path.
+// Letters: B batch, N heads, T query steps, S key/value steps.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "engine/record.h"
+
+namespace maskviz {
+
+// The fused path's constant: -0.7 * 3.38953e38 in float32 (keras/src/backend/tensorflow/nn.py
+// _get_large_negative, l.1683-1701).
+inline constexpr float kFusedMaskConstant = -0.7f * 3.38953e38f;
+// Keras' Softmax layer (explicit path) and Attention's subtraction: 1e9 (layers/activations/softmax.py
+// l.7-11, layers/attention/attention.py l.173-180).
+inline constexpr float kLargeNegative = -1e9f;
+
+// The AND of the mask sources, [B, T, S], true = may attend, as MultiHeadAttention's
+// _compute_attention_mask builds it (multi_head_attention.py l.704-777); none when no source is given.
+// `explicit_mask` is already broadcast to [B, T, S]. Fills a.combined_mask and a.combined_from.
+void combine_masks(AttentionRecord& a, bool use_query_mask);
+
+// Softmax over s of each row of `scores` [B, N, T, S] under a.combined_mask, on a.path:
+//   fused:       L' = where(M, L, c); P = softmax(L')
+//   explicit:    L' = where(M, L, -1e9); P = softmax(L'); P = where(M, P, 0)
+//   subtractive: L' = where(M, L, L - 1e9); P = softmax(L')
+// Writes a.weights and a.fully_masked_rows.
+void masked_softmax(AttentionRecord& a);
+
+// The causal grid [T, S]: row t may see columns 0..t (top-left aligned, the cumsum construction).
+inline bool causal_at(std::size_t t, std::size_t s) { return s <= t; }
+
+}  // namespace maskviz

@@ -1,0 +1,82 @@
+// An attention layer's weights as grids, one per (sequence, head): rows are queries t, columns keys s.
+// A cell the combined mask forbids (true = may attend) is hatched; a fully masked row is outlined, since
+// what it becomes depends on the softmax path (uniform 1/S on the fused path, zeros on the explicit one).
+// Both runs side by side, so the cells the padding mask closes can be compared with the unmasked run.
+#include <fmt/format.h>
+
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+#include "render/html_doc.h"
+#include "render/html_parts.h"
+
+namespace maskviz::html {
+
+namespace {
+
+constexpr int kCell = 18, kLabel = 22;
+constexpr std::size_t kHeads = 4;  // heads drawn per sequence; the page stays small
+
+bool may_attend(const AttentionRecord& a, std::size_t b, std::size_t t, std::size_t s) {
+  return !a.combined_mask || (*a.combined_mask)[(b * a.query_steps + t) * a.key_steps + s] != 0;
+}
+
+// One [T, S] grid of weights for sequence b, head n.
+std::string grid(const AttentionRecord& a, std::size_t b, std::size_t n, const char* run) {
+  const std::size_t T = std::min(a.query_steps, View::kSteps), S = std::min(a.key_steps, View::kSteps);
+  const int w = kLabel + static_cast<int>(S) * kCell, h = kLabel + static_cast<int>(T) * kCell;
+  std::string cells;
+  for (std::size_t t = 0; t < T; ++t) {
+    bool row_open = false;
+    for (std::size_t s = 0; s < S; ++s) {
+      const float v = a.weights.values[((b * a.heads + n) * a.query_steps + t) * a.key_steps + s];
+      const bool open = may_attend(a, b, t, s);
+      row_open = row_open || open;
+      const int x = kLabel + static_cast<int>(s) * kCell, y = kLabel + static_cast<int>(t) * kCell;
+      cells += fmt::format("<rect class=\"attn-cell\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>"
+                           "b={} head {} t={} s={}: {}{}</title></rect>",
+                           x, y, kCell, kCell, value_colour(v, 0.0f, 1.0f), b, n, t, s, exact(v),
+                           open ? "" : " (masked)");
+      if (!open)
+        cells += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"url(#masked-hatch)\" "
+                             "pointer-events=\"none\"/>", x, y, kCell, kCell);
+    }
+    if (!row_open)
+      cells += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#d55e00\" "
+                           "stroke-width=\"2\"><title>t={}: fully masked row</title></rect>",
+                           kLabel, kLabel + static_cast<int>(t) * kCell, static_cast<int>(S) * kCell, kCell, t);
+  }
+  for (std::size_t t = 0; t < T; ++t)
+    cells += fmt::format("<text x=\"2\" y=\"{}\" font-size=\"10\">t{}</text>", kLabel + static_cast<int>(t) * kCell + 13, t);
+  for (std::size_t s = 0; s < S; ++s)
+    cells += fmt::format("<text x=\"{}\" y=\"14\" font-size=\"10\">s{}</text>", kLabel + static_cast<int>(s) * kCell + 2, s);
+  return fmt::format("<div class=\"attn\"><div class=\"cap\">{} run · b={} · head {}</div><svg class=\"attention\" "
+                     "data-run=\"{}\" width=\"{}\" height=\"{}\" role=\"img\">{}</svg></div>",
+                     run, b, n, run, w, h, cells);
+}
+
+std::string run_grids(const AttentionRecord& a, const View& view, const char* run) {
+  std::string out;
+  for (std::size_t b = 0; b < a.batch; ++b) {
+    if (!view.draws_sequence(b)) continue;
+    for (std::size_t n = 0; n < std::min(a.heads, kHeads); ++n) out += grid(a, b, n, run);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string attention_figure(const AttentionRecord& masked, const LayerRecord& unmasked, const View& view) {
+  const auto* au = unmasked.as<AttentionRecord>();
+  const std::string from = masked.combined_from.empty() ? "no mask"
+                                                       : fmt::format("the AND of {}", fmt::join(masked.combined_from, ", "));
+  return fmt::format("<figure class=\"attention-fig\"><figcaption>attention weights, one grid per head (queries down, "
+                     "keys across): hatched cells may not be attended ({}); an outlined row is fully masked, so what "
+                     "it holds depends on the softmax path, not on the data</figcaption><div class=\"run-masked\">{}"
+                     "</div><div class=\"run-unmasked\">{}</div></figure>",
+                     escape(from), run_grids(masked, view, "masked"),
+                     au != nullptr ? run_grids(*au, view, "unmasked") : std::string());
+}
+
+}  // namespace maskviz::html
