@@ -30,8 +30,12 @@ struct LookupGradient {
 };
 
 struct LayerGradient {
+  // What the layer's gradient holds beyond its weights, said by the layer that computes it, so that a
+  // renderer never reads it from the layer's type.
+  enum class Kind { plain, recurrent, lookup_table };
   std::string name;
   std::string type;
+  Kind kind = Kind::plain;
   std::vector<NamedTensor> weights;     // ∂loss/∂weight, same names and order as Layer::weights()
   Tensor output_gradient;               // ∂loss/∂output, the output's shape
   OptMask output_mask;                  // the mask this layer handed on in this run ([B, T], true = keep)

@@ -164,6 +164,7 @@ class BidirectionalLayer final : public Layer {
     BackwardResult fwd, bwd;
     forward_->backward({args.input, args.mask, dy_f, nullptr, args.mode, args.record_steps}, fwd);
     backward_->backward({args.input, args.mask, dy_b, nullptr, args.mode, args.record_steps}, bwd);
+    result.grad.kind = LayerGradient::Kind::recurrent;  // its steps are its halves'
     result.d_input = std::move(fwd.d_input);  // (1')
     for (std::size_t i = 0; i < result.d_input.size(); ++i) result.d_input.values[i] += bwd.d_input.values[i];
     for (auto [half, prefix, out] : {std::tuple{&fwd, "forward/", dy_f}, std::tuple{&bwd, "backward/", dy_b}}) {

@@ -22,6 +22,7 @@ void embedding_backward(const BackwardArgs& args, const Tensor& table, bool mark
     }
   }
   result.grad.weights.push_back({"embeddings", std::move(dtable)});
+  result.grad.kind = LayerGradient::Kind::lookup_table;
 }
 
 }  // namespace maskviz

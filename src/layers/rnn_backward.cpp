@@ -193,6 +193,7 @@ void RnnLayer::backward(const BackwardArgs& args, BackwardResult& result) const 
       std::copy_n(dxk.row(static_cast<Eigen::Index>(k * B + b)).data(), D,
                   result.d_input.row(b * T + (config_.go_backwards ? T - 1 - k : k)));
   result.grad.gate_names = cell_->gate_names();
+  result.grad.kind = LayerGradient::Kind::recurrent;
   if (args.record_steps) record_step_terms(args, result.grad);
 }
 

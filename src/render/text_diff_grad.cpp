@@ -58,7 +58,7 @@ void print_gradient_diff(Printer& p, const GradRecord& masked, const GradRecord&
       differ += rows.empty() ? 0 : 1;
       grid.add_row({{fmt::format("{}/{}", masked.layers[i].name, a.name), Tone::plain}},
                    {{scalar(largest, p.precision()), rows.empty() ? Tone::dim : Tone::plain}},
-                   {{rows_text(rows, n_rows, masked.layers[i].type == "Embedding"),
+                   {{rows_text(rows, n_rows, masked.layers[i].kind == LayerGradient::Kind::lookup_table),
                      rows.empty() ? Tone::good : Tone::bad}});
     }
   }

@@ -15,7 +15,7 @@ namespace maskviz {
 namespace {
 
 bool is_recurrent(const LayerGradient& g) {
-  return g.type == "LSTM" || g.type == "GRU" || g.type == "SimpleRNN" || g.type == "Bidirectional";
+  return g.kind == LayerGradient::Kind::recurrent;
 }
 
 // ∂loss/∂output one row per (sequence, step), or per sequence, with the mask glyph where there is one.
@@ -79,9 +79,10 @@ void print_layer(Printer& p, const LayerGradient& g) {
     print_rows(p, *g.logits_gradient, g.output_mask, "dloss/dlogits");
   }
   if (is_recurrent(g)) print_grad_steps(p, g);
-  if (g.type == "Embedding") print_grad_lookups(p, g);
+  const bool table = g.kind == LayerGradient::Kind::lookup_table;
+  if (table) print_grad_lookups(p, g);
   for (const auto& w : g.weights) {
-    if (g.type == "Embedding") continue;  // shown row by row with its lookups
+    if (table) continue;  // shown row by row with its lookups
     p.line(fmt::format("  dloss/d{} {}", w.name, shape_text(w.value.shape)));
     const std::size_t block = g.gate_names.empty() ? 0 : w.value.row_length() / g.gate_names.size();
     print_matrix(p, w.value, block, g.gate_names, 4);
@@ -136,7 +137,7 @@ void print_answers(Printer& p, const GradRecord& g, RunMode mode) {
                           mode == RunMode::masked ? steps : "This is the unmasked run: every step counts."),
               "  ");
   for (std::size_t i = 0; i < g.layers.size(); ++i) {
-    if (g.layers[i].type != "Embedding" || g.layers[i].weights.empty()) continue;
+    if (g.layers[i].kind != LayerGradient::Kind::lookup_table || g.layers[i].weights.empty()) continue;
     const Tensor& d = g.layers[i].weights[0].value;
     const auto& before = g.train.weights_before[i][0].value;
     const auto& after = g.train.weights_after[i][0].value;
