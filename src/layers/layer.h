@@ -10,7 +10,9 @@
 //      (pass the mask on when it supports masking, drop it when not) with mask_use() saying how it
 //      creates or reads it, record_floats() when it records more than its output, and forward(), which
 //      writes the output (and result.mask when it creates one) and emplaces its kind's payload with
-//      the labels: equations in display form, gate names, column offsets.
+//      the labels: equations in display form, gate names, column offsets. For `maskviz grad`, also
+//      backward() (recomputing what it needs from its input and weights, never from the record) and
+//      has_backward(); without them a scenario with the layer has no gradients, and grad says so.
 //   2. src/layers/registry.cpp: the factory's declaration and one row of the table.
 //   3. A config key maskviz has never read: add it to layer_fields() in scenario/json_fields.cpp, the
 //      one list that tells a typo from a key.
@@ -20,7 +22,7 @@
 //   input_masks.
 // Nothing else: CMake globs src/layers/, the engine passes masks, and no renderer reads a layer's type.
 // A new kind of record is one more alternative in LayerPayload (engine/record.h); the compiler then
-// lists every renderer's std::visit that must draw it (text_layer.cpp, json_export.cpp).
+// lists every renderer's std::visit that must draw it (text_layer.cpp, json_export.cpp, html_layer.cpp).
 #pragma once
 
 #include <algorithm>
