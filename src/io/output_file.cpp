@@ -47,10 +47,9 @@ void produce_into(int fd, const std::string& path, const std::function<void(std:
   output.finish();
 }
 
-// A device, FIFO or socket: written in place, never created, truncated or replaced.
-void write_special(const std::string& path, const std::function<void(std::ostream&)>& produce) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) fail(path, "open for writing", errno);
+// Writes everything into `fd` and closes it, checking the close (where NFS and full disks report); on
+// any failure the descriptor is closed all the same and the error goes on.
+void write_and_close(int fd, const std::string& path, const std::function<void(std::ostream&)>& produce) {
   try {
     produce_into(fd, path, produce);
   } catch (...) {
@@ -58,6 +57,13 @@ void write_special(const std::string& path, const std::function<void(std::ostrea
     throw;
   }
   close_checked(fd, path);
+}
+
+// A device, FIFO or socket: written in place, never created, truncated or replaced.
+void write_special(const std::string& path, const std::function<void(std::ostream&)>& produce) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) fail(path, "open for writing", errno);
+  write_and_close(fd, path, produce);
 }
 
 // The mode a replaced file keeps, or the one a new file gets (0666 less the umask, as open(2) gives).
@@ -80,13 +86,7 @@ void write_replacing(const std::string& path, const struct stat* existing,
   const std::string temp_path(temp.data());
   try {
     if (::fchmod(fd, mode_for(existing)) != 0) fail(path, "write", errno);
-    try {
-      produce_into(fd, path, produce);
-    } catch (...) {
-      ::close(fd);
-      throw;
-    }
-    close_checked(fd, path);
+    write_and_close(fd, path, produce);
     if (::rename(temp_path.c_str(), path.c_str()) != 0) fail(path, "write", errno);
   } catch (...) {
     ::unlink(temp_path.c_str());  // nothing half-written is left behind, whatever went wrong
