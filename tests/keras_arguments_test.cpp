@@ -82,6 +82,29 @@ TEST(KerasArguments, InitializerNamesDrawFromTheirDistribution) {
   EXPECT_NE(all_notes(r.layers[1]).find("kernel_initializer=\"he_uniform\": used to draw kernel"), std::string::npos);
 }
 
+// A Bidirectional's wrapped layer carries its initializers into both halves, as Keras builds the backward
+// copy from the wrapped layer's config: zeros for every kernel and ones for the bias make each half's
+// weights exactly those constants, and the note names the argument once, on the Bidirectional.
+TEST(KerasArguments, InitializerNamesInsideABidirectionalApplyToBothHalves) {
+  const Scenario s = load(R"({"input": {"values": [[[1, 2]]]}, "seed": 3, "layers": [
+      {"type": "Bidirectional", "layer": {"type": "GRU", "units": 2, "kernel_initializer": "zeros",
+       "recurrent_initializer": "zeros", "bias_initializer": "ones"}}]})");
+  for (const char* half : {"forward/", "backward/"}) {
+    const std::string prefix = half;
+    EXPECT_EQ(s.layers[0]->weight(prefix + "kernel").values, std::vector<float>(12, 0.0f)) << half;
+    EXPECT_EQ(s.layers[0]->weight(prefix + "recurrent_kernel").values, std::vector<float>(12, 0.0f)) << half;
+    EXPECT_EQ(s.layers[0]->weight(prefix + "bias").values, std::vector<float>(12, 1.0f)) << half;
+  }
+  const RunRecord r = run_model(s, RunMode::masked, Detail::outputs);
+  const std::string notes = all_notes(r.layers[0]);
+  EXPECT_NE(notes.find("bias_initializer=\"ones\": used to draw bias"), std::string::npos) << notes;
+  EXPECT_EQ(notes.find("bias_initializer"), notes.rfind("bias_initializer")) << notes;
+  EXPECT_NE(error_of(R"({"input": {"values": [[[1, 2]]]}, "layers": [{"type": "Bidirectional",
+                        "layer": {"type": "LSTM", "units": 2, "kernel_initializer": "he_unifrom"}}]})")
+                .find("/layers/0/layer/kernel_initializer: unknown value \"he_unifrom\""),
+            std::string::npos);
+}
+
 TEST(KerasArguments, UnknownInitializerNameIsRefused) {
   EXPECT_NE(error_of(R"({"input": {"values": [[[1]]]}, "layers": [{"type": "Dense", "units": 2,
                         "kernel_initializer": "he_unifrom"}]})")

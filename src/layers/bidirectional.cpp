@@ -19,6 +19,7 @@
 #include "engine/mask_plan.h"
 #include "layers/rnn.h"
 #include "scenario/json_fields.h"
+#include "scenario/keras_arguments.h"
 
 namespace maskviz {
 
@@ -43,7 +44,6 @@ class BidirectionalLayer final : public Layer {
       throw ScenarioError(inner.pointer_of("weights"),
                           "give a Bidirectional's weights on the Bidirectional itself, as {\"forward\": ..., "
                           "\"backward\": ...}");
-    inner.finish();
     if (input_shape_.size() != 3) reject_input(site, "a sequence [batch, time, features]");
 
     inner_type_ = type;
@@ -52,6 +52,13 @@ class BidirectionalLayer final : public Layer {
     backward_config.go_backwards = true;
     forward_ = std::make_unique<RnnLayer>("forward_" + inner_name, input_shape_, config);
     backward_ = std::make_unique<RnnLayer>("backward_" + inner_name, input_shape_, backward_config);
+    // Keras builds the backward copy from the wrapped layer's config, initializers included
+    // (keras/src/layers/rnn/bidirectional.py), so a pasted kernel_initializer applies to both halves; the
+    // note is the Bidirectional's, which is the layer the trace shows.
+    read_keras_arguments(inner, *forward_);
+    read_keras_arguments(inner, *backward_);
+    for (const auto& note : forward_->config_notes()) add_config_note(note);
+    inner.finish();
     output_shape_ = forward_->output_shape();
     if (merge_mode_ == "concat") output_shape_.back() *= 2;
   }
