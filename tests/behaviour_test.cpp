@@ -219,11 +219,49 @@ TEST(ClosedForm, GruResetAfterAndResetBeforeDifferWhereTheResetGateIsApplied) {
   const float r1 = step.gates[1].value.values[0], h0 = expected(false)[0];
   EXPECT_FLOAT_EQ(step.products[2].lhs.values[0], r1 * h0);
   EXPECT_FLOAT_EQ(step.products[2].result.values[0], r1 * h0 * u);
-  // reset_after records the bare product h_{t-1}·recurrent_kernel and the two biases apart.
+  // reset_after records h_{t-1}·U for z and r only, and the h~ block as its own term r ⊙ h_h, with
+  // h_h = u·h_{t-1} + 0.2: the recurrent product and bias enter the candidate only through r.
   const StepRecord& after_step = steps_of(after.masked.layers[0])[1];
-  EXPECT_FLOAT_EQ(after_step.products[1].result.values[2], expected(true)[0] * u);
+  ASSERT_EQ(after_step.products.size(), 2u);
+  EXPECT_EQ(after_step.products[1].rhs_part, "[:, :2u]");
+  EXPECT_EQ(after_step.products[1].result.size(), 2u);
+  ASSERT_EQ(after_step.gated_terms.size(), 1u);
+  const GatedTerm& reset = after_step.gated_terms[0];
+  EXPECT_EQ(reset.gate, "r");
+  EXPECT_EQ(reset.column, 2u);
+  EXPECT_FLOAT_EQ(reset.operand.values[0], expected(true)[0] * u + 0.2f);
+  EXPECT_FLOAT_EQ(reset.result.values[0], 0.5f * (expected(true)[0] * u + 0.2f));
   ASSERT_EQ(after_step.biases.size(), 2u);
   EXPECT_EQ(after_step.biases[1].name, "recurrent_bias");
+  EXPECT_EQ(after_step.biases[1].value.size(), 2u) << "b_h's h~ part is inside h_h";
+}
+
+// Every column of a GRU step table is a sum: the products, gated terms and biases recorded in a column
+// add up to that column's pre-activation, for both variants, with random weights and biases.
+TEST(ClosedForm, EveryGruPreActivationColumnIsTheSumOfItsRows) {
+  for (const char* reset_after : {"true", "false"}) {
+    SCOPED_TRACE(std::string("reset_after=") + reset_after);
+    const Ran r = run(std::string(R"({"seed": 3, "input": {"values": [[[0.5, -1], [0.3, 0.8], [-0.7, 0.2]]]},
+      "layers": [{"type": "GRU", "units": 2, "return_sequences": true, "reset_after": )") + reset_after +
+                      R"(, "bias_initializer": "random_uniform"}]})");
+    for (const StepRecord& step : steps_of(r.masked.layers[0])) {
+      std::vector<double> sum(6, 0.0);
+      for (const Product& p : step.products)
+        for (std::size_t i = 0; i < p.result.size(); ++i) sum[p.column + i] += p.result.values[i];
+      for (const GatedTerm& g : step.gated_terms)
+        for (std::size_t i = 0; i < g.result.size(); ++i) sum[g.column + i] += g.result.values[i];
+      for (const NamedTensor& b : step.biases)
+        for (std::size_t i = 0; i < b.value.size(); ++i) sum[i] += b.value.values[i];
+      std::vector<float> pre;
+      for (const NamedTensor& z : step.pre_activations) pre.insert(pre.end(), z.value.values.begin(), z.value.values.end());
+      ASSERT_EQ(pre.size(), 6u);
+      for (std::size_t c = 0; c < 6; ++c) EXPECT_NEAR(sum[c], pre[c], 1e-6) << "t=" << step.t << " column " << c;
+      double bias_total = 0;
+      for (const NamedTensor& b : step.biases)
+        for (float v : b.value.values) bias_total += std::fabs(v);
+      EXPECT_GT(bias_total, 0.0) << "non-zero biases, so a missing bias part would show";
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------

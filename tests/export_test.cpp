@@ -152,7 +152,7 @@ class ReadBack {
     check(j.at("masked") == s.masked && j.at("carried_over") == s.carried_over, where, "masked or carried_over differ");
     check(j.at("output_source") == output_source_name(s.output_source), where, "output_source differs");
     const bool full = detail == Detail::full;
-    for (const char* key : {"input", "prev_states", "products", "biases", "pre_activations", "gates",
+    for (const char* key : {"input", "prev_states", "products", "biases", "gated_terms", "pre_activations", "gates",
                             "candidate_states", "candidate_output"})
       check(j.contains(key) == full, where, std::string(key) + (full ? " missing at detail full" : " present below full"));
     if (full) {
@@ -170,6 +170,17 @@ class ReadBack {
         tensor(products[i].at("result"), p.result, at + "/result");
       }
       named(j["biases"], s.biases, where + "/biases");
+      const Ordered& terms = j["gated_terms"];
+      check(terms.size() == s.gated_terms.size(), where, "gated term count differs");
+      for (std::size_t i = 0; i < std::min(terms.size(), s.gated_terms.size()); ++i) {
+        const GatedTerm& g = s.gated_terms[i];
+        const std::string at = where + "/gated_terms/" + std::to_string(i);
+        check(terms[i].at("gate") == g.gate && terms[i].at("operand_name") == g.operand_name &&
+                  terms[i].at("operand_formula") == g.operand_formula && terms[i].at("column") == g.column,
+              at, "names or column differ");
+        tensor(terms[i].at("operand"), g.operand, at + "/operand");
+        tensor(terms[i].at("result"), g.result, at + "/result");
+      }
       named(j["pre_activations"], s.pre_activations, where + "/pre_activations");
       named(j["gates"], s.gates, where + "/gates");
       named(j["candidate_states"], s.candidate_states, where + "/candidate_states");

@@ -517,5 +517,31 @@ TEST(Scenario14LstmAloneAndInBidirectional, RepeatsAloneZerosInside) {
   EXPECT_EQ(kept_states(step(forward, 0, 1)), kept_states(step(forward, 0, 0))) << "states still carried over";
 }
 
+// 01 with Flatten replaced by GlobalAveragePooling1D: the same embeddings (same seed, same position), and
+// now a layer reads the mask, so the runs part. Tokens [1, 2, 0]: the masked mean is (e1 + e2) / 2, the
+// unmasked one (e1 + e2 + e0) / 3.
+TEST(Scenario17ForumFlattenFixed, PoolingReadsTheMaskSoTheOutputsDiffer) {
+  const Case fixed("17-forum-flatten-fixed.json");
+  const Case forum("01-forum-flatten.json");
+  const LayerRecord& embedding = fixed.masked("embedding");
+  EXPECT_EQ(embedding.weights.at(0).value.values, forum.masked("embedding").weights.at(0).value.values)
+      << "the same embeddings as 01";
+  const Row e0 = weight_row(embedding, "embeddings", 0), e1 = weight_row(embedding, "embeddings", 1),
+            e2 = weight_row(embedding, "embeddings", 2);
+  EXPECT_FALSE(all_zero(e0)) << "token 0's row is a real vector";
+  const LayerRecord& gap = fixed.masked("global_average_pooling1d");
+  EXPECT_EQ(gap.mask_action, MaskAction::consumed);
+  EXPECT_TRUE(gap.warnings.empty()) << "no warning: GlobalAveragePooling1D supports masking";
+  EXPECT_EQ(reductions_of(gap).at(0).divisor, 2.0f);
+  EXPECT_EQ(reductions_of(fixed.unmasked("global_average_pooling1d")).at(0).divisor, 3.0f);
+  for (std::size_t f = 0; f < 3; ++f) {
+    EXPECT_FLOAT_EQ(gap.output.row(0)[f], (e1[f] + e2[f]) / 2);
+    EXPECT_NEAR(fixed.unmasked("global_average_pooling1d").output.row(0)[f], (e1[f] + e2[f] + e0[f]) / 3, 1e-7);
+  }
+  const LayerRecord& out = fixed.masked("dense_1");
+  EXPECT_NE(out.output.values, fixed.unmasked("dense_1").output.values) << "the final output differs now";
+  EXPECT_EQ(forum.masked("dense_1").output.values, forum.unmasked("dense_1").output.values) << "where 01's did not";
+}
+
 }  // namespace
 }  // namespace maskviz

@@ -12,8 +12,10 @@
 #include <fmt/format.h>
 
 #include "record_access.h"
+#include "analysis/mask_words.h"
 #include "cli_run.h"
 #include "engine/engine.h"
+#include "render/text_format.h"
 #include "scenario/scenario.h"
 #include "test_names.h"
 
@@ -237,6 +239,129 @@ TEST(TextRun, TheMaskIsDrawnPerSequence) {
     for (std::size_t t = 0; t < mask.time; ++t) row += std::string(t ? " " : "") + (mask.at(b, t) ? "■" : "□");
     EXPECT_NE(r.out.find(row + "\n"), std::string::npos) << row;
   }
+}
+
+constexpr const char* kUnwrapped = "400";  // wide enough that no sentence below is wrapped
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// Zero is printed as zero: -0.0 and a negative that rounds to zero carry no sign at the printed precision.
+TEST(TextFormat, ZeroHasNoSign) {
+  EXPECT_EQ(number(-0.0f, 4), "0.0000");
+  EXPECT_EQ(number(-0.00004f, 4), "0.0000");
+  EXPECT_EQ(number(-0.4f, 0), "0");
+  EXPECT_EQ(number(-0.00006f, 4), "-0.0001") << "a value that shows a digit keeps its sign";
+  EXPECT_EQ(number(0.0f, 2), "0.00");
+  EXPECT_EQ(number(-1.25f, 2), "-1.25");
+  EXPECT_EQ(scalar(-0.00002f, 4), "-2.000e-05") << "a single quantity still shows its size";
+  for (const auto& s : bundled_scenarios())
+    for (const std::string command : {"run", "diff"}) {
+      const auto r = run_cli({command, s.path});
+      EXPECT_EQ(r.out.find("-0.0000"), std::string::npos) << command << " " << s.path;
+    }
+}
+
+// Leading padding: the step a masked step repeats may itself hold only the initial state.
+TEST(TextRun, LeadingPaddingIsStillTheInitialState) {
+  std::vector<StepRecord> steps(4);
+  for (std::size_t t = 0; t < 4; ++t) {
+    steps[t].t = t;
+    steps[t].carried_over = t < 2;  // [□ □ ■ □]
+    steps[t].masked = t != 2;
+  }
+  EXPECT_EQ(carried_from_words(steps, 0, true), "the initial state (zeros)");
+  EXPECT_EQ(carried_from_words(steps, 1, true), "still the initial state (zeros)");
+  EXPECT_EQ(carried_from_words(steps, 1, false), "still the initial output (zeros)");
+  EXPECT_EQ(carried_from_words(steps, 3, true), "carried over from t=2");
+
+  const auto r = run_cli({"run", "scenarios/07b-pre-padding.json", "--mode", "masked"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string first = step_box(r.out, 0, 0), second = step_box(r.out, 0, 1);
+  EXPECT_NE(first.find("← the initial state (zeros)"), std::string::npos) << first;
+  EXPECT_NE(second.find("kept h  0.0000 0.0000 0.0000  [3]  ← still the initial state (zeros)"), std::string::npos)
+      << second;
+  EXPECT_NE(second.find("← still the initial output (zeros)"), std::string::npos) << second;
+  EXPECT_EQ(second.find("carried over from t=0"), std::string::npos) << second;
+}
+
+// The unmasked run prints the value of mask_zero it ran with.
+TEST(TextRun, TheUnmaskedRunShowsMaskZeroInForce) {
+  const auto r = run_cli({"run", "scenarios/02-forum-lstm.json", "--width", kUnwrapped});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::size_t unmasked = r.out.find("══ unmasked run");
+  ASSERT_NE(unmasked, std::string::npos);
+  EXPECT_NE(r.out.substr(0, unmasked).find("mask_zero=true"), std::string::npos);
+  const std::string after = r.out.substr(unmasked);
+  EXPECT_NE(after.find("mask_zero=false (true in the scenario; switched off in this run)"), std::string::npos) << after;
+  EXPECT_EQ(after.find("mask_zero=true"), std::string::npos) << after;
+}
+
+// Explained once where they first appear: the bracketed row lengths, and whether masking is dropout.
+// And the forward numbers' "masking changes no weight" points once to the backward pass.
+TEST(TextRun, ExplanationsAppearOnceWhereTheQuestionArises) {
+  for (const std::string command : {"run", "diff"}) {
+    SCOPED_TRACE(command);
+    const auto lstm = run_cli({command, "scenarios/02-forum-lstm.json", "--width", kUnwrapped});
+    ASSERT_EQ(command == "run" ? 0 : 1, lstm.status) << lstm.err;
+    EXPECT_EQ(occurrences(lstm.out, "Is this dropout? No"), 1u);
+    EXPECT_EQ(occurrences(lstm.out, "masking changes no weight."), 1u);
+    EXPECT_EQ(occurrences(lstm.out, "`maskviz grad scenarios/02-forum-lstm.json`"), 1u) << lstm.out;
+    EXPECT_NE(lstm.out.find("add a target and a loss, and `maskviz grad"), std::string::npos) << "02 has no loss";
+    const auto loss = run_cli({command, "scenarios/15a-forum-lstm-gradients.json", "--width", kUnwrapped});
+    EXPECT_EQ(occurrences(loss.out, "For training, `maskviz grad scenarios/15a-forum-lstm-gradients.json` shows"), 1u)
+        << loss.out;
+  }
+  const auto run = run_cli({"run", "scenarios/02-forum-lstm.json", "--width", kUnwrapped});
+  EXPECT_EQ(occurrences(run.out, "[n] ending a row"), 1u);
+  EXPECT_LT(run.out.find("[n] ending a row"), run.out.find("[12]\n")) << "explained before the first row ending in [12]";
+  EXPECT_NE(run.out.find("a gate row [12] the 4 gate blocks i, f, c~, o of 3 units each"), std::string::npos);
+  // The Flatten model drops the mask: no layer reads it, so the story makes no claim about weights.
+  const auto flatten = run_cli({"run", "scenarios/01-forum-flatten.json", "--width", kUnwrapped});
+  EXPECT_EQ(occurrences(flatten.out, "Is this dropout? No"), 1u);
+  EXPECT_EQ(flatten.out.find("maskviz grad"), std::string::npos);
+}
+
+// A GRU's step table adds up in every column: the reset product is a row of its own (both variants), and
+// the operand it multiplies is printed beneath, so r ⊙ h_h can be multiplied out by hand.
+TEST(TextRun, GruResetProductIsARowOfItsOwn) {
+  const auto after = run_cli({"run", "scenarios/10a-gru-reset-after.json", "--mode", "masked", "--width", kUnwrapped});
+  const std::string box = step_box(after.out, 0, 1);
+  EXPECT_NE(box.find("h_{t-1} · U[:, :2u]"), std::string::npos) << box;
+  EXPECT_NE(box.find("r ⊙ h_h "), std::string::npos) << box;
+  EXPECT_NE(box.find("where h_h = h_{t-1} · U[:, 2u:] + b_h[2u:]"), std::string::npos) << box;
+  const auto before = run_cli({"run", "scenarios/10b-gru-reset-before.json", "--mode", "masked", "--width", kUnwrapped});
+  const std::string box_b = step_box(before.out, 0, 1);
+  EXPECT_NE(box_b.find("(r ⊙ h_{t-1}) · U[:, 2u:]"), std::string::npos) << box_b;
+  EXPECT_NE(box_b.find("where r ⊙ h_{t-1} "), std::string::npos) << box_b;
+}
+
+// A scenario without a description, as a cold reader met it: Masking over zero feature rows, a GRU with
+// biases, a Dense head and mse, padded at the front of one sequence and at the back of the other.
+TEST(TextRun, AScenarioWithoutADescriptionReadsWell) {
+  const std::string path = "tests/scenarios/masking-gru-dense.scenario.json";
+  const auto run = run_cli({"run", path, "--width", kUnwrapped});
+  ASSERT_EQ(run.status, 0) << run.err;
+  EXPECT_EQ(run.out.find("-0.0000"), std::string::npos);
+  EXPECT_EQ(occurrences(run.out, "Is this dropout? No"), 1u);
+  EXPECT_NE(run.out.find("only masking itself sets the masked steps to 0"), std::string::npos);
+  EXPECT_EQ(occurrences(run.out, "[n] ending a row"), 1u);
+  EXPECT_EQ(occurrences(run.out, "`maskviz grad " + path + "`"), 1u) << "it has a loss: no 'add a loss'";
+  EXPECT_EQ(run.out.find("add a target and a loss"), std::string::npos);
+  const std::string pre = step_box(run.out, 0, 1);
+  EXPECT_NE(pre.find("← still the initial state (zeros)"), std::string::npos) << pre;
+  const std::string post = step_box(run.out, 1, 3);
+  EXPECT_NE(post.find("← carried over from t=2"), std::string::npos) << post;
+  EXPECT_NE(step_box(run.out, 0, 2).find("r ⊙ h_h"), std::string::npos);
+  const auto diff = run_cli({"diff", path, "--width", kUnwrapped});
+  EXPECT_EQ(diff.status, 1) << diff.err;
+  EXPECT_EQ(diff.out.find("-0.0000"), std::string::npos);
+  const auto grad = run_cli({"grad", path, "--width", kUnwrapped});
+  EXPECT_EQ(grad.status, 0) << grad.err;
+  EXPECT_EQ(grad.out.find("-0.0000"), std::string::npos);
 }
 
 TEST(TextDiff, TheSideBySideTableListsExactlyTheDifferingSteps) {

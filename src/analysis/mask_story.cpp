@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "scenario/scenario.h"
+
 namespace maskviz {
 
 namespace {
@@ -11,6 +13,19 @@ std::string layer_ref(const LayerRecord& layer) { return fmt::format("{} ({})", 
 
 bool keeps_every_step(const OptMask& mask) {
   return mask && mask->valid_count() == mask->keep.size();
+}
+
+// The forward numbers show that masking changes no weight; the backward pass shows it for training too:
+// a recurrent layer's masked step adds exactly 0 to its weight gradients (its own term, grad/grad_record.h).
+std::string grad_pointer(const Trace& trace, const LayerRecord& reader) {
+  if (reader.as<RecurrentSteps>() == nullptr && reader.as<Halves>() == nullptr) return "";
+  const std::string source = trace.scenario == nullptr || trace.scenario->source.empty() || trace.scenario->source == "-"
+                                 ? "SCENARIO"
+                                 : trace.scenario->source;
+  const bool has_loss = trace.scenario != nullptr && trace.scenario->loss;
+  return fmt::format(" For training, {}`maskviz grad {}` shows that the masked steps add exactly 0 to every weight "
+                     "gradient of {}.",
+                     has_loss ? "" : "add a target and a loss, and ", source, reader.name);
 }
 
 }  // namespace
@@ -44,8 +59,9 @@ std::string mask_story(const Trace& trace, const RunComparison& comparison) {
     if (&at == reader) {
       const std::string& how = at.mask_use.reads;
       return fmt::format("The runs part at {}, the first layer that reads the mask made by {}{}. Every layer "
-                         "before it computed the same numbers in both runs: masking changes no weight.",
-                         layer_ref(at), creator->name, how.empty() ? "" : fmt::format(" ({})", how));
+                         "before it computed the same numbers in both runs: masking changes no weight.{}",
+                         layer_ref(at), creator->name, how.empty() ? "" : fmt::format(" ({})", how),
+                         grad_pointer(trace, at));
     }
     if (&at == creator && !at.mask_use.changes_values.empty())
       return fmt::format("The runs part at {} itself: in the masked run it also {}, in the unmasked run it passes "

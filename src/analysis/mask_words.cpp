@@ -53,4 +53,23 @@ std::string masked_step_kept_words(const RecurrentSteps& layer) {
              : "the states and the output are kept from the step before";
 }
 
+std::string not_dropout_words(const LayerRecord& creator) {
+  const std::string values = creator.mask_use.changes_values.empty()
+                                 ? "and changes no value"
+                                 : fmt::format("and changes no value; only {} itself {}", creator.name,
+                                               creator.mask_use.changes_values);
+  return fmt::format("Is this dropout? No: dropout zeroes random activations, and only while training. A mask marks "
+                     "whole steps (□), the same ones every time, for the layers that read it to skip, {}.",
+                     values);
+}
+
+std::string carried_from_words(const std::vector<StepRecord>& steps, std::size_t index, bool state) {
+  const std::size_t b = steps[index].batch;
+  const char* what = state ? "state" : "output";
+  if (index == 0 || steps[index - 1].batch != b) return fmt::format("the initial {} (zeros)", what);
+  for (std::size_t j = index; j-- > 0 && steps[j].batch == b;)
+    if (!steps[j].carried_over) return fmt::format("carried over from t={}", steps[index - 1].t);
+  return fmt::format("still the initial {} (zeros)", what);
+}
+
 }  // namespace maskviz

@@ -19,6 +19,17 @@ std::string loss_mask_short(const LossRecord& loss);
 // What a recurrent layer does at a masked step, after the cell ran: "the states and the output are kept
 // from the step before" (or, with zero_output_for_mask, "... and the output is 0 (zero_output_for_mask)").
 std::string masked_step_kept_words(const RecurrentSteps& layer);
+// "Is masking like dropout?", answered in one line where the mask first appears: dropout zeroes random
+// activations while training; a mask marks whole steps, the same ones every time, and changes no value
+// (a creator that does change them, Masking, says so).
+std::string not_dropout_words(const LayerRecord& creator);
+
+// Where a masked step's kept states (`state`) or kept output (`!state`) came from, after the arrow:
+// "carried over from t=2"; "the initial state (zeros)" at a sequence's first step; "still the initial
+// state (zeros)" when every step before it in the sequence was masked too (pre-padding), since then the
+// step it repeats held only the initial state. `steps` in processing order, `index` the masked step.
+std::string carried_from_words(const std::vector<StepRecord>& steps, std::size_t index, bool state);
+
 // "the cell runs, then its result is discarded": a masked step of a recurrent layer, in a title.
 inline constexpr const char* kMaskedStepRuns = "the cell runs, then its result is discarded";
 

@@ -60,6 +60,18 @@ struct Product {
   std::size_t column = 0; // where `result` starts among the layer's G*H pre-activation columns
 };
 
+// A term of the pre-activation that is a gate times an operand rather than a weight product: the GRU's
+// reset product r ⊙ (h_h + b_h) (reset_after), added in the h~ columns in place of h_h and b_h's own parts.
+// The operand is recorded with the formula that made it, so a learner can multiply it out by hand.
+struct GatedTerm {
+  std::string gate;             // the gate that multiplies: "r"
+  std::string operand_name;     // "h_h + b_h": the term reads "r ⊙ (h_h + b_h)"
+  std::string operand_formula;  // how the operand was made: "h_{t-1} · U[:, 2u:] + b_h[2u:]"
+  Tensor operand;               // [H]
+  Tensor result;                // [H]: gate ⊙ operand
+  std::size_t column = 0;       // where `result` starts among the layer's G*H pre-activation columns
+};
+
 // Where the output kept at a step came from.
 enum class OutputSource { computed, previous_output, zeros };
 const char* output_source_name(OutputSource source);
@@ -77,7 +89,8 @@ struct StepRecord {
   Tensor input;                           // x_t [D]
   std::vector<NamedTensor> prev_states;   // h_{t-1}, c_{t-1}: [H] each
   std::vector<Product> products;          // x_t·W, h_{t-1}·U
-  std::vector<NamedTensor> biases;        // bias parts added, by the name used in the equations
+  std::vector<NamedTensor> biases;        // bias parts added from column 0, by the name used in the equations
+  std::vector<GatedTerm> gated_terms;     // gate ⊙ operand terms (GRU reset_after: r ⊙ (h_h + b_h)); empty elsewhere
   std::vector<NamedTensor> pre_activations;  // per gate, [H] each: z_i, z_f, z_c, z_o ...
   std::vector<NamedTensor> gates;         // activated gates: i, f, c~, o ...
   std::vector<NamedTensor> candidate_states;  // what the cell computed: h, c
@@ -113,7 +126,8 @@ struct Equations {
   // How each new state is computed, in the order the cell computes them ("c" before "h" in an LSTM).
   std::vector<std::pair<std::string, std::string>> states;
   // True when the pre-activation is the plain sum of the products and the bias in every column, so a
-  // step table may write "+" and "=" between its rows (not so for GRU, whose candidate mixes in r).
+  // step table may write "+" and "= z" between its rows. Every recorded row of a GRU sums too (its reset
+  // product is a row of its own), but "z" is its update gate, so its table says "pre-activation".
   bool additive = false;
 };
 
@@ -199,6 +213,7 @@ struct MaskUse {
   std::string creates;         // how a created mask is decided: "a step is masked where its token is 0"
   std::string reads;           // what reading it means here: "the mean is over the valid steps only"
   std::string changes_values;  // a creator that also changes the values: "sets the masked steps to 0 (...)"
+  std::string switch_key;      // the boolean config key that makes the mask ("mask_zero"): the unmasked run sets it false
 };
 
 struct LayerRecord {

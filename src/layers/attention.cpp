@@ -53,7 +53,7 @@ class AttentionLayer final : public Layer {
   }
   MaskUse mask_use() const override {
     return {"", "masked keys lose 1e9 from their scores; masked query rows are set to 0; the output takes the "
-                "query's mask", ""};
+                "query's mask", "", ""};
   }
   Json config() const override {
     return {{"use_scale", use_scale_}, {"score_mode", concat_ ? "concat" : "dot"}, {"dropout", dropout_},

@@ -9,7 +9,7 @@ class EmbeddingLayer final : public Layer {
   explicit EmbeddingLayer(LayerSite& site);
   bool supports_masking() const override { return mask_zero_; }
   MaskAction mask_action(bool arrives, RunMode mode) const override;
-  MaskUse mask_use() const override { return {"a step is masked where its token is 0", "", ""}; }
+  MaskUse mask_use() const override { return {"a step is masked where its token is 0", "", "", "mask_zero"}; }
   Json config() const override;
   std::vector<WeightSpec> weight_specs() const override;
   std::size_t record_floats(Detail detail) const override;

@@ -183,11 +183,19 @@ class GruCell final : public RnnCell {
     const auto H = static_cast<Eigen::Index>(config_.units);
     r.products.push_back({"x_t", r.input, "kernel", "", row_tensor(x_proj.row(b).data(), 3 * config_.units)});
     if (config_.reset_after) {
-      r.products.push_back({"h_{t-1}", row_block(states[0], b, 0, H), "recurrent_kernel", "",
-                            row_block(s.recurrent, b, 0, 3 * H)});
-      if (w.bias != nullptr) {
+      // (2) and (3) as rows that each add up in their columns: z and r take h_{t-1}·U and b_h as they are;
+      // h~ takes them only through the reset product r ⊙ h_h, recorded as a term of its own.
+      r.products.push_back({"h_{t-1}", row_block(states[0], b, 0, H), "recurrent_kernel", "[:, :2u]",
+                            row_block(s.recurrent, b, 0, 2 * H)});
+      const float* b_h = w.bias != nullptr ? w.bias->data() + 3 * H : nullptr;  // [3H]
+      GatedTerm reset{"r", "h_h", b_h != nullptr ? "h_{t-1} · U[:, 2u:] + b_h[2u:]" : "h_{t-1} · U[:, 2u:]",
+                      row_block(s.recurrent, b, 2 * H, H), Tensor(Shape{config_.units}), 2 * config_.units};
+      if (b_h != nullptr) ArrayMap(reset.operand.data(), H) += ConstArrayMap(b_h + 2 * H, H);
+      ArrayMap(reset.result.data(), H) = ConstArrayMap(s.gates.row(b).data() + H, H) * ConstArrayMap(reset.operand.data(), H);
+      r.gated_terms.push_back(std::move(reset));
+      if (b_h != nullptr) {
         r.biases.push_back({"input_bias", row_tensor(w.bias->data(), 3 * config_.units)});
-        r.biases.push_back({"recurrent_bias", row_tensor(w.bias->data() + 3 * H, 3 * config_.units)});
+        r.biases.push_back({"recurrent_bias", row_tensor(b_h, 2 * config_.units)});  // z and r parts: [2H]
       }
     } else {
       r.products.push_back({"h_{t-1}", row_block(states[0], b, 0, H), "recurrent_kernel", "[:, :2u]",

@@ -27,7 +27,7 @@ class MaskingLayer final : public Layer {
   MaskUse mask_use() const override {
     const std::string value = mask_value_text();
     return {fmt::format("a step is masked where every feature is {}", value), "",
-            fmt::format("sets the masked steps to 0 (they held {})", value)};
+            fmt::format("sets the masked steps to 0 (they held {})", value), ""};
   }
   Json config() const override { return {{"mask_value", mask_value_}}; }
 

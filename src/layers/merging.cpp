@@ -51,7 +51,7 @@ class AddLayer final : public MergeLayer {
                                         shape_text(site.input_shapes[0]), shape_text(site.input_shapes[i])));
     output_shape_ = input_shape_;
   }
-  MaskUse mask_use() const override { return {"", "None if any input has no mask, else the OR of the masks", ""}; }
+  MaskUse mask_use() const override { return {"", "None if any input has no mask, else the OR of the masks", "", ""}; }
   bool merged_mask_present(const std::vector<bool>& present) const override {
     return std::find(present.begin(), present.end(), false) == present.end();
   }
@@ -90,7 +90,7 @@ class ConcatenateLayer final : public MergeLayer {
     }
   }
   MaskUse mask_use() const override {
-    return {"", "the OR of the masks, an input without one counting as all True; None if none has a mask", ""};
+    return {"", "the OR of the masks, an input without one counting as all True; None if none has a mask", "", ""};
   }
   Json config() const override { return {{"axis", -1}}; }
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override {

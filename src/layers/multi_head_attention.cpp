@@ -73,7 +73,7 @@ class MultiHeadAttentionLayer final : public Layer {
     return arrives ? MaskAction::consumed_passed_on : MaskAction::none;
   }
   MaskUse mask_use() const override {
-    return {"", "the query and value masks build the attention mask; the output takes the query's mask", ""};
+    return {"", "the query and value masks build the attention mask; the output takes the query's mask", "", ""};
   }
   Json config() const override {
     Json c = {{"num_heads", N_},           {"key_dim", H_},         {"value_dim", Hv_},

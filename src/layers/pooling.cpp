@@ -37,7 +37,7 @@ class GlobalAveragePooling1D final : public GlobalPooling1D {
   MaskAction mask_action(bool arrives, RunMode) const override {
     return arrives ? MaskAction::consumed : MaskAction::none;
   }
-  MaskUse mask_use() const override { return {"", "the mean is over the valid steps only", ""}; }
+  MaskUse mask_use() const override { return {"", "the mean is over the valid steps only", "", ""}; }
   bool has_backward() const override { return true; }
   void backward(const BackwardArgs& args, BackwardResult& result) const override {
     global_average_pooling_backward(args, result);

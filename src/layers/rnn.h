@@ -97,7 +97,7 @@ class RnnLayer final : public Layer {
   RnnLayer(std::string name, Shape input_shape, RnnConfig config);
   bool supports_masking() const override { return true; }
   MaskAction mask_action(bool arrives, RunMode mode) const override;
-  MaskUse mask_use() const override { return {"", "masked steps keep the state of the step before", ""}; }
+  MaskUse mask_use() const override { return {"", "masked steps keep the state of the step before", "", ""}; }
   Json config() const override { return rnn_config_json(config_); }
   bool returns_state() const override { return config_.return_state; }
   std::vector<WeightSpec> weight_specs() const override;

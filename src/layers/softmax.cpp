@@ -32,7 +32,7 @@ class SoftmaxLayer final : public Layer {
   MaskAction mask_action(bool arrives, RunMode) const override {
     return arrives ? MaskAction::consumed_passed_on : MaskAction::none;
   }
-  MaskUse mask_use() const override { return {"", "masked entries get -1e9, then 0 after the softmax", ""}; }
+  MaskUse mask_use() const override { return {"", "masked entries get -1e9, then 0 after the softmax", "", ""}; }
   Json config() const override { return {{"axis", -1}}; }
   // Why Keras refuses a [B, T] mask on this input, or empty when it broadcasts.
   std::string refuses_mask() const override {

@@ -35,7 +35,7 @@ std::string timeline_figure(const LayerRecord& m, const RecurrentSteps& rm, cons
                              step_timeline(*u, *ru, view, "unmasked"));
   return fmt::format("<figure class=\"timeline-fig\"><figcaption>{}{}. Under each step: the kept {} (one cell per "
                      "unit); beside a masked step, faded: what the cell computed and discarded. Orange arcs: "
-                     "carried over from the step that computed it.</figcaption><div class=\"run-masked\"><div "
+                     "carried over from the step that computed it, or from the left edge: still the initial state.</figcaption><div class=\"run-masked\"><div "
                      "class=\"cap\">masked run</div>{}</div>{}</figure>",
                      escape(title), rm.go_backwards ? " (in processing order: go_backwards walks from the last step)" : "",
                      escape(rm.state_names.empty() ? "h" : rm.state_names.front()), step_timeline(m, rm, view, "masked"),

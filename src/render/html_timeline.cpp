@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 
+#include "analysis/mask_words.h"
 #include "render/html_doc.h"
 #include "render/html_parts.h"
 
@@ -54,8 +55,9 @@ std::string sequence_row(const RecurrentSteps& r, const Row& row, std::size_t b,
     if (s.carried_over) {
       const int from = origin_col == std::numeric_limits<std::size_t>::max() ? kLeft - 20 : node_x(origin_col) + kNode / 2;
       body += fmt::format("<path class=\"carried\" d=\"M{},{} Q{},{} {},{}\" marker-end=\"url(#arrow-carried)\">"
-                          "<title>state carried over, unchanged</title></path>",
-                          from, kNodeTop - 1, (from + x + kNode / 2) / 2, kNodeTop - 24, x + kNode / 2, kNodeTop - 1);
+                          "<title>kept state, unchanged: {}</title></path>",
+                          from, kNodeTop - 1, (from + x + kNode / 2) / 2, kNodeTop - 24, x + kNode / 2, kNodeTop - 1,
+                          escape(carried_from_words(r.steps, row.index[c], true)));
     } else {
       origin_col = c;
     }

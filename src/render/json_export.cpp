@@ -183,6 +183,23 @@ void write_product(JsonWriter& w, const Product& product) {
   w.end_object();
 }
 
+void write_gated_term(JsonWriter& w, const GatedTerm& term) {
+  w.begin_object();
+  w.key("gate");
+  w.string(term.gate);
+  w.key("operand_name");
+  w.string(term.operand_name);
+  w.key("operand_formula");
+  w.string(term.operand_formula);
+  w.key("operand");
+  write_tensor(w, term.operand);
+  w.key("result");  // gate ⊙ operand
+  write_tensor(w, term.result);
+  w.key("column");  // where result starts among the G*H pre-activation columns
+  w.unsigned_integer(term.column);
+  w.end_object();
+}
+
 // One step of one sequence (recurrent layers) or one row (Dense). What is in it depends on the detail:
 // `steps` keeps the flags, the kept states and the output; `full` adds every operand and intermediate.
 void write_step(JsonWriter& w, const StepRecord& step, Detail detail, const StepGradient* grad) {
@@ -210,6 +227,10 @@ void write_step(JsonWriter& w, const StepRecord& step, Detail detail, const Step
     w.end_array();
     w.key("biases");
     write_named(w, step.biases);
+    w.key("gated_terms");  // GRU reset_after: r ⊙ h_h in the h~ columns; [] elsewhere
+    w.begin_array();
+    for (const auto& term : step.gated_terms) write_gated_term(w, term);
+    w.end_array();
     w.key("pre_activations");  // z_i, z_f, ...: [H] each
     write_named(w, step.pre_activations);
     w.key("gates");  // i, f, c~, o, ...: [H] each

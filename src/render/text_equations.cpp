@@ -26,4 +26,10 @@ std::string product_label(const Product& product, const Style& style) {
   return fmt::format("{} {} {}{}", lhs, style.dot(), weight_symbol(product.rhs_name), product.rhs_part);
 }
 
+std::string gated_term_label(const GatedTerm& term, const Style& style) {
+  std::string operand = style.text(term.operand_name);
+  if (operand.find(' ') != std::string::npos) operand = "(" + operand + ")";
+  return style.text(fmt::format("{} ⊙ {}", term.gate, operand));
+}
+
 }  // namespace maskviz

@@ -20,4 +20,7 @@ std::string activation_symbol(const std::string& name, const Style& style);
 // The row label of a product in a step table, e.g. "h_{t-1} · U", "r ⊙ h_{t-1} · U[:, 2u:]".
 std::string product_label(const Product& product, const Style& style);
 
+// The row label of a gated term: "r ⊙ h_h" (a compound operand in parentheses).
+std::string gated_term_label(const GatedTerm& term, const Style& style);
+
 }  // namespace maskviz

@@ -12,7 +12,10 @@ namespace maskviz {
 std::string number(float value, int precision) {
   if (std::isnan(value)) return "nan";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  return fmt::format("{:.{}f}", value, precision);
+  std::string text = fmt::format("{:.{}f}", value, precision);
+  // -0.0 and a small negative that rounds to zero: zero is printed as zero, without a sign.
+  if (text.front() == '-' && text.find_first_not_of("0.", 1) == std::string::npos) text.erase(0, 1);
+  return text;
 }
 
 std::string scalar(float value, int precision) {

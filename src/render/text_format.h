@@ -11,7 +11,8 @@
 
 namespace maskviz {
 
-// Fixed-point with `precision` digits after the point; "nan", "inf", "-inf" as numpy prints them.
+// Fixed-point with `precision` digits after the point; "nan", "inf", "-inf" as numpy prints them. A value
+// that rounds to zero at this precision (-0.0, -0.00002) prints as "0.0000": zero never carries a sign.
 std::string number(float value, int precision);
 // A row vector in brackets, each number padded to the widest.
 std::string vector_text(const float* values, std::size_t n, int precision);

@@ -143,15 +143,33 @@ class GridLayout {
     }
   }
 
-  bool chunk_fits(std::size_t first, std::size_t count) const {
+  std::size_t chunk_width(std::size_t first, std::size_t count) const {
     std::size_t w = 0;
     for (std::size_t i = first; i < first + count; ++i) w += unit_width(pieces_[i]) + (i > first ? unit_sep_ : 0);
-    return w <= budget_;
+    return w;
   }
+  bool chunk_fits(std::size_t first, std::size_t count) const { return chunk_width(first, count) <= pack_budget_; }
 
   // (3) As few chunks as greedy packing needs, then the pieces spread evenly over them, so an LSTM's
-  // four gate blocks wrap two and two rather than three and one.
+  // four gate blocks wrap two and two rather than three and one. With trails_beside, a short trail (a
+  // row's length, "[12]") must fit beside the last chunk: when it would not, the pieces are packed again
+  // with room kept for it, rather than the trail being pushed onto a line of its own under every row.
   void pack_chunks() {
+    pack_budget_ = budget_;
+    pack();
+    if (!g_.trails_beside) return;
+    std::size_t reserve = 0;
+    for (const auto& row : g_.rows)
+      if (const std::size_t w = span_width(row.trail); w <= kShortTrail) reserve = std::max(reserve, w);
+    if (reserve == 0 || chunks_.empty() || chunks_.back().size() < 2 || budget_ < reserve + 2 + 8) return;
+    const std::size_t last_first = pieces_.size() - chunks_.back().size();
+    if (chunk_width(last_first, chunks_.back().size()) + 2 + reserve <= budget_) return;
+    chunks_.clear();
+    pack_budget_ = budget_ - reserve - 2;
+    pack();
+  }
+
+  void pack() {
     std::size_t greedy = 0;
     for (std::size_t i = 0; i < pieces_.size(); ++greedy) {
       std::size_t count = 1;
@@ -274,7 +292,8 @@ class GridLayout {
   const Grid::Parts& g_;
   const Style& style_;
   std::size_t width_;
-  std::size_t label_width_ = 0, lead_ = 0, budget_ = 0, unit_sep_ = 0;
+  static constexpr std::size_t kShortTrail = 12;  // a shape such as "[1, 4, 3]"; longer trails may wrap
+  std::size_t label_width_ = 0, lead_ = 0, budget_ = 0, unit_sep_ = 0, pack_budget_ = 0;
   bool barred_ = false, any_split_ = false;
   std::vector<std::size_t> col_width_;
   std::vector<Unit> pieces_;

@@ -50,6 +50,10 @@ class Grid {
   // By default every right-aligned column takes the width of the widest, as numpy aligns a matrix;
   // tables of different quantities turn that off.
   void set_uniform(bool uniform) { parts_.uniform = uniform; }
+  // Keep short trails (a row's length, "[12]") beside the last line of blocks: when they would not fit,
+  // the blocks wrap into one more line instead. Off by default: a side-by-side table (before │ after)
+  // would rather keep its columns together and let a trail wrap.
+  void set_trails_beside(bool beside) { parts_.trails_beside = beside; }
 
   // `cells` may be shorter than the column count: the rest stay empty.
   void add_row(Span label, std::vector<Cell> cells, Span trail = {});
@@ -71,6 +75,7 @@ class Grid {
     Span label_header, trail_header;
     std::size_t gap = 1;
     bool uniform = true;
+    bool trails_beside = false;
     std::vector<Row> rows;
   };
 

@@ -48,7 +48,13 @@ std::string json_value_text(const nlohmann::json& value, const Style& style) {
 
 void print_head(Printer& p, const LayerRecord& layer) {
   const Style& s = p.style();
-  const std::string config = config_text(layer.config, s);
+  // The config as it is in force in this run: the unmasked run switches the mask's key off.
+  nlohmann::json in_force = layer.config;
+  const std::string& key = layer.mask_use.switch_key;
+  if (layer.mask_action == MaskAction::switched_off && !key.empty() && in_force.contains(key) &&
+      in_force[key].is_boolean() && in_force[key].get<bool>())
+    in_force[key] = "false (true in the scenario; switched off in this run)";
+  const std::string config = config_text(in_force, s);
   if (!config.empty()) p.paragraph(config, "  config  ");
   std::string shapes = fmt::format("input {} {} output {}", shape_text(layer.input_shape), s.arrow(),
                                    shape_text(layer.output_shape));

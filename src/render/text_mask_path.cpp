@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "analysis/mask_story.h"
+#include "analysis/mask_words.h"
 #include "render/text_format.h"
 
 namespace maskviz {
@@ -53,6 +54,7 @@ void print_mask_path(Printer& p, const Trace& trace, const RunComparison& compar
     p.line(fmt::format("  the mask {} makes ({} valid, {} masked):", shown_mask_from->name,
                        s.painted_mask_cell(true), s.painted_mask_cell(false)));
     p.mask_rows(*shown_mask_from->output_mask, 4, p.options().summary ? 8 : static_cast<std::size_t>(-1));
+    p.paragraph(s.text(not_dropout_words(*shown_mask_from)), "  ");
   }
   if (!story) return;
   p.line();

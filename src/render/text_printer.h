@@ -3,6 +3,7 @@
 #pragma once
 
 #include <ostream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -54,6 +55,10 @@ class Printer {
   void mask_rows(const Mask& mask, std::size_t indent, std::size_t max_rows = static_cast<std::size_t>(-1));
   Span mask_cells(const Mask& mask, std::size_t b) const;
 
+  // True the first time `what` is asked in this output, false after: for an explanation given once, where
+  // the thing it explains first appears (the bracketed row lengths of a step box).
+  bool first_time(std::string_view what) { return explained_.insert(std::string(what)).second; }
+
   // The finished text: ASCII-only with --ascii, whatever the records hold.
   std::string finish() const;
 
@@ -62,6 +67,7 @@ class Printer {
   Style style_;
   std::ostringstream out_;
   std::vector<std::pair<std::string, std::size_t>> prefixes_;  // painted text, its width
+  std::set<std::string> explained_;  // what first_time() has seen
 };
 
 }  // namespace maskviz

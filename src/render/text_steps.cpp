@@ -16,20 +16,15 @@ namespace maskviz {
 Span output_trail(const Printer& p, const std::vector<StepRecord>& steps, std::size_t index) {
   const StepRecord& step = steps[index];
   if (step.output_source == OutputSource::zeros) return {{"= 0 (zero_output_for_mask)", Tone::carried}};
-  if (step.output_source == OutputSource::previous_output) {
-    if (index == 0 || steps[index - 1].batch != step.batch)
-      return {{fmt::format("{} the initial output (zeros)", p.style().back_arrow()), Tone::carried}};
-    return {{fmt::format("{} carried over from t={}", p.style().back_arrow(), steps[index - 1].t), Tone::carried}};
-  }
+  if (step.output_source == OutputSource::previous_output)
+    return {{fmt::format("{} {}", p.style().back_arrow(), carried_from_words(steps, index, false)), Tone::carried}};
   return {};
 }
 
 namespace {
 
 std::string carried_text(const Printer& p, const std::vector<StepRecord>& steps, std::size_t index) {
-  if (index == 0 || steps[index - 1].batch != steps[index].batch)
-    return fmt::format("{} the initial state (zeros)", p.style().back_arrow());
-  return fmt::format("{} carried over from t={}", p.style().back_arrow(), steps[index - 1].t);
+  return fmt::format("{} {}", p.style().back_arrow(), carried_from_words(steps, index, true));
 }
 
 // One step of a recurrent layer at full detail, in a box: (1) the operands, (2) the gate block,
@@ -51,7 +46,28 @@ void print_operands(Printer& p, const StepRecord& step) {
   p.grid(operands);
 }
 
-// The products, biases, pre-activations and gates, in the gate blocks' columns.
+// Operands the cell made from a gate on the way (GRU: r ⊙ h_{t-1} before its product, h_h beside the
+// reset product), below the block whose rows use them, so that every row can be multiplied out by hand.
+void print_operands_made_inside(Printer& p, const StepRecord& step) {
+  const Style& s = p.style();
+  std::vector<std::pair<std::string, const Tensor*>> made;
+  for (const auto& product : step.products) {
+    const bool shown = product.lhs_name == "x_t" || std::any_of(step.prev_states.begin(), step.prev_states.end(),
+                                                                [&](const NamedTensor& h) { return h.name == product.lhs_name; });
+    if (!shown && product.lhs_name != "x") made.push_back({s.text(product.lhs_name), &product.lhs});
+  }
+  for (const auto& term : step.gated_terms)
+    made.push_back({fmt::format("{} = {}", s.text(term.operand_name), s.text(term.operand_formula)), &term.operand});
+  if (made.empty()) return;
+  std::size_t width = 0;
+  for (const auto& [label, value] : made) width = std::max(width, value->size());
+  Grid where(width);
+  for (const auto& [label, value] : made)
+    where.add_row({{"where " + label, Tone::plain}}, numbers(*value, p.precision()), {shape_cell(value->shape)});
+  p.grid(where);
+}
+
+// The products, gated terms, biases, pre-activations and gates, in the gate blocks' columns.
 void print_gate_block(Printer& p, const StepView& v) {
   const Style& s = p.style();
   const StepRecord& step = v.step();
@@ -65,6 +81,7 @@ void print_gate_block(Printer& p, const StepView& v) {
   }
   Grid block(GH);
   if (groups.size() > 1) block.set_groups(groups);
+  block.set_trails_beside(true);
   const Shape gh_shape{GH};
   bool first = true;
   auto sign = [&](const char* op) { return eq.additive ? std::string(first ? "  " : op) : std::string(); };
@@ -75,6 +92,14 @@ void print_gate_block(Printer& p, const StepView& v) {
     // fmt rather than string + string: GCC 12 warns falsely (-Wrestrict) on the inlined operator+.
     block.add_row({{fmt::format("{}{}", sign("+ "), product_label(product, s)), Tone::plain}}, std::move(cells),
                   {shape_cell(product.result.shape)});
+    first = false;
+  }
+  for (const auto& term : step.gated_terms) {
+    std::vector<Cell> cells(GH);
+    for (std::size_t i = 0; i < term.result.size() && term.column + i < GH; ++i)
+      cells[term.column + i] = num(term.result.values[i], precision);
+    block.add_row({{fmt::format("{}{}", sign("+ "), gated_term_label(term, s)), Tone::plain}}, std::move(cells),
+                  {shape_cell(term.result.shape)});
     first = false;
   }
   for (const auto& bias : step.biases) {
@@ -88,6 +113,7 @@ void print_gate_block(Printer& p, const StepView& v) {
   block.add_row({{eq.additive ? "= z" : "pre-activation", Tone::plain}}, std::move(pre), {shape_cell(gh_shape)});
   block.add_row({{"activated", Tone::plain}}, std::move(act), {shape_cell(gh_shape)});
   p.grid(block);
+  print_operands_made_inside(p, step);
 }
 
 // What the cell computed, in the order the equations compute it, each with its formula.
@@ -136,6 +162,23 @@ void print_kept(Printer& p, const StepView& v, std::size_t H) {
   kept_grid.add_row({{"output", Tone::heading}},
                     numbers(step.output, precision, step.masked ? Tone::carried : Tone::plain), std::move(out_trail));
   p.grid(kept_grid);
+}
+
+// The bracketed number that ends each row of a step box, explained once per output, above the first box.
+void explain_row_lengths(Printer& p, const RecurrentSteps& layer, const StepRecord& step) {
+  if (!p.first_time("row lengths")) return;
+  const Style& s = p.style();
+  const std::size_t D = step.input.size(), H = layer.units, G = layer.gate_names.size();
+  std::vector<std::string> names;
+  for (const auto& name : layer.gate_names) names.push_back(s.text(name));
+  const std::string gates =
+      G > 1 ? fmt::format(", a gate row [{}] the {} gate blocks {} of {} units each", G * H, G, fmt::join(names, ", "), H)
+            : "";
+  p.paragraph(fmt::format("[n] ending a row: how many numbers the row holds. x_t [{}] is one input step of {} "
+                          "features, {} [{}] a state of {} units{}. Blocks too wide for one line are drawn in parts, "
+                          "the length after the last part; a shorter row fills only the blocks it has.",
+                          D, D, s.text("h_{t-1}"), H, H, gates),
+              "  ", Tone::dim);
 }
 
 void print_full_step(Printer& p, const StepView& v) {
@@ -218,6 +261,7 @@ void print_recurrent_steps(Printer& p, const LayerRecord&, const RecurrentSteps&
   for (std::size_t i = 0; i < layer.steps.size(); ++i) {
     const StepRecord& step = layer.steps[i];
     if (!p.shows_batch(step.batch) || !p.shows_step(step.t)) continue;
+    explain_row_lengths(p, layer, step);
     print_full_step(p, StepView{layer, layer.steps, i});
   }
 }
