@@ -91,6 +91,27 @@ TEST(GradCommand, WithoutALossSaysSoInOneLineAndSucceeds) {
   EXPECT_EQ(r.err, "");
 }
 
+// y = x·W = 1 + 2 = 3 against target 0: dL/dW = 2·3·x = [6, 12]. With learning_rate 1e-6 each weight
+// moves by about 6e-6 and 1.2e-5, below the 4 printed decimals, so before and after both print 1.0000:
+// the row must still say that it moved, and by how much, in digits that show it.
+TEST(GradCommand, AMoveBelowThePrintedDigitsSaysHowLargeItIs) {
+  testing::CliRun run;
+  run.args = {"grad", "-", "--width", "100"};
+  run.env = {{"NO_COLOR", "1"}};
+  run.stdin_text = R"({"input": {"values": [[[1, 2]]]}, "target": [[[0]]], "loss": "mse",
+      "train": {"optimizer": "sgd", "learning_rate": 1e-6},
+      "layers": [{"type": "Dense", "units": 1, "use_bias": false, "weights": [[[1], [1]]]}]})";
+  const auto r = run_cli(run);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::size_t step = r.out.find("one training step");
+  ASSERT_NE(step, std::string::npos) << r.out;
+  const std::string train = r.out.substr(step);
+  EXPECT_NE(train.find("1.0000  1.0000"), std::string::npos) << train;  // before and after print alike
+  EXPECT_NE(train.find("moved, by up to 5.9"), std::string::npos) << train;
+  EXPECT_NE(train.find("moved, by up to 1.19"), std::string::npos) << train;
+  EXPECT_EQ(train.find("unchanged"), std::string::npos) << train;
+}
+
 TEST(GradCommand, ABadTrainBlockIsRefusedWithOneErrorLine) {
   testing::CliRun run{{"grad", "-"}};
   run.stdin_text = R"({"input": {"tokens": [[1, 0]]}, "layers": [{"type": "Embedding", "input_dim": 2,

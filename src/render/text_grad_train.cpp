@@ -3,6 +3,9 @@
 // leave it, AdamW's decoupled weight decay shrinks it anyway (w ← w - w·wd·lr).
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "render/text_format.h"
 #include "render/text_grad.h"
 
@@ -33,13 +36,22 @@ void print_weight(Printer& p, const NamedTensor& before, const NamedTensor& afte
     unchanged += same ? 1 : 0;
     for (std::size_t i = 0; i < n && side_by_side; ++i)
       cells.push_back({grad_number(before.value.row(r)[i], p.precision()), Tone::plain});
+    float largest_change = 0;  // |after - before|, the row's largest
     for (std::size_t i = 0; i < n; ++i) {
-      const float shown = side_by_side ? after.value.row(r)[i] : after.value.row(r)[i] - before.value.row(r)[i];
-      cells.push_back({grad_number(shown, p.precision()), same ? Tone::dim : Tone::plain});
+      const float change = after.value.row(r)[i] - before.value.row(r)[i];
+      largest_change = std::max(largest_change, std::fabs(change));
+      // A change too small for the printed digits shows in scientific notation, not as 0.0000 beside "moved".
+      cells.push_back({side_by_side ? grad_number(after.value.row(r)[i], p.precision()) : scalar(change, p.precision()),
+                       same ? Tone::dim : Tone::plain});
     }
     bool no_gradient = true;
     for (std::size_t i = 0; i < n; ++i) no_gradient &= gradient.row(r)[i] == 0.0f;
-    const char* what = same ? "unchanged" : no_gradient ? "decay only (gradient 0)" : "moved";
+    // A moved row says by how much, so that a move smaller than the last printed digit (before and after
+    // print the same) still reads as a move and not as a contradiction.
+    const std::string what = same          ? "unchanged"
+                             : no_gradient ? fmt::format("decay only (gradient 0), by up to {}",
+                                                         scalar(largest_change, p.precision()))
+                                           : fmt::format("moved, by up to {}", scalar(largest_change, p.precision()));
     grid.add_row({{rows == 1 ? "" : fmt::format("row {}", r), Tone::plain}}, std::move(cells),
                  {{what, same ? Tone::good : no_gradient ? Tone::warning : Tone::plain}});
   }
