@@ -53,8 +53,13 @@ std::string masked_rows_words(const Tensor& d, const OptMask& mask) {
     nan += bad ? 1 : 0;
   }
   if (masked == 0) return "";
-  std::string words = zero == masked ? fmt::format("at all {} masked steps: {}", masked, kMaskedOutputGradientZero)
-                                     : fmt::format("{} of {} masked steps exactly 0", zero, masked);
+  std::string words =
+      zero == masked ? fmt::format("{} masked step{}: {}", masked == 1 ? "at the one" : fmt::format("at all {}", masked),
+                                   masked == 1 ? "" : "s", kMaskedOutputGradientZero)
+                     : fmt::format("{} of {} masked steps exactly 0{}", zero, masked,
+                                   nan < masked - zero ? ": the others still reach the loss (something after this layer "
+                                                         "does not honour the mask)"
+                                                       : "");
   if (nan > 0) words += fmt::format("; {} masked step{}: {}", nan, nan == 1 ? "" : "s", kMaskedOutputGradientNaN);
   return words;
 }
@@ -124,7 +129,9 @@ std::string output_gradient_figure(const LayerGradient& gm, const LayerGradient&
                      "output{}</figcaption>{}<div class=\"legends\">{}</div>{}</figure>",
                      escape(shape_text(m.shape)),
                      timed && gm.output_mask ? ": hatched steps are masked in the masked run, white is exactly 0" : "",
-                     verdict.empty() ? "" : fmt::format("<p class=\"same\">masked run, {}</p>", escape(verdict)),
+                     verdict.empty() ? "" : fmt::format("<p class=\"{}\">masked run, {}</p>",
+                                                        verdict.find(kMaskedOutputGradientZero) != std::string::npos
+                                                            ? "same" : "warn", escape(verdict)),
                      signed_legend(top, timed && gm.output_mask), body);
 }
 
@@ -190,8 +197,8 @@ std::string step_terms(const LayerGradient& gm, const LayerGradient& gu, const V
                                                               zero, masked_terms, kMaskedStepAddsZero);
   return fmt::format("<figure class=\"grad-steps\"><figcaption>{}: each step's own term of the weight gradients "
                      "(they sum to the weight gradients), largest |entry| per weight · hatched: masked steps, "
-                     "white: exactly 0</figcaption><p class=\"same\">masked run: {}</p>{}</figure>",
-                     escape(what), escape(verdict), body);
+                     "white: exactly 0</figcaption><p class=\"{}\">masked run: {}</p>{}</figure>",
+                     escape(what), zero == masked_terms ? "same" : "warn", escape(verdict), body);
 }
 
 std::string steps_figure(const LayerGradient& gm, const LayerGradient& gu, const View& view) {

@@ -107,13 +107,13 @@ std::string signed_legend(float max_abs, bool with_hatch) {
   for (int i = 0; i <= 8; ++i)
     stops += fmt::format("<rect x=\"{}\" y=\"2\" width=\"12\" height=\"10\" fill=\"{}\" stroke=\"#ccc\" "
                          "stroke-width=\"0.5\"/>",
-                         40 + i * 12, signed_colour(max_abs * static_cast<float>(i - 4) / 4.0f, max_abs));
+                         60 + i * 12, signed_colour(max_abs * static_cast<float>(i - 4) / 4.0f, max_abs));
   std::string hatch;
   if (with_hatch)
-    hatch = "<rect x=\"300\" y=\"2\" width=\"12\" height=\"10\" fill=\"url(#masked-hatch)\" stroke=\"#000\" "
-            "stroke-width=\"0.5\"/><text x=\"316\" y=\"11\" class=\"ax\">masked step</text>";
-  return fmt::format("<svg class=\"legend\" width=\"400\" height=\"14\"><text x=\"36\" y=\"11\" class=\"ax\" "
-                     "text-anchor=\"end\">-{}</text>{}<text x=\"152\" y=\"11\" class=\"ax\">+{} · white: exactly 0"
+    hatch = "<rect x=\"320\" y=\"2\" width=\"12\" height=\"10\" fill=\"url(#masked-hatch)\" stroke=\"#000\" "
+            "stroke-width=\"0.5\"/><text x=\"336\" y=\"11\" class=\"ax\">masked step</text>";
+  return fmt::format("<svg class=\"legend\" width=\"420\" height=\"14\"><text x=\"56\" y=\"11\" class=\"ax\" "
+                     "text-anchor=\"end\">-{}</text>{}<text x=\"172\" y=\"11\" class=\"ax\">+{} · white: exactly 0"
                      "</text>{}</svg>",
                      escape(fmt::format("{:.2g}", max_abs)), stops, escape(fmt::format("{:.2g}", max_abs)), hatch);
 }
