@@ -433,7 +433,12 @@ def main():
     if problems:
         fail(problems[0])
     checked = check(result, trace, scenario)
-    print(f"ok: {os.path.basename(scenario)}: {checked} values checked against the export, "
+    by_figure = {}
+    for cell in result["cells"]:
+        if cell[7]:
+            by_figure[cell[7]] = by_figure.get(cell[7], 0) + 1
+    figures = ", ".join(f"{n} {fig}" for fig, n in sorted(by_figure.items()))
+    print(f"ok: {os.path.basename(scenario)}: {checked} values checked against the export ({figures or 'outputs only'}), "
           f"{len(result['hatched'])} masked steps drawn, {len(result['pooled'])} pooled steps, "
           f"{result['svgs']} SVG figures")
     return 0

@@ -7,7 +7,7 @@
 //
 // The page's sections, each in its own file: the model strip with the mask's path (html_strip.cpp),
 // a recurrent layer's step timeline (html_timeline.cpp), a pooling layer's counted steps (html_reduction.cpp), the loss bars (html_loss.cpp), one layer's
-// section (html_layer.cpp), and the page around them (html_page.cpp).
+// section (html_layer.cpp), the gradients (html_grad.cpp), and the page around them (html_page.cpp).
 #pragma once
 
 #include <string>
