@@ -26,6 +26,18 @@ inline constexpr const char* kBackwardPassWords =
 // does not move."). Empty when the layer is not a lookup table.
 std::string padding_row_words(const GradRecord& grad, std::size_t layer, RunMode mode);
 
+// What the masked steps' dloss/doutput ([B, T, F]) is in one run, by the mask the layer handed on:
+// "at all 2 masked steps: exactly 0: ...", or how many are not and why (NaN: 0 · inf). "" without masked steps.
+std::string masked_output_gradient_words(const Tensor& d_output, const OptMask& mask);
+
+// A recurrent layer's (or half's) per-step terms at masked steps: how many, how many exactly 0.
+struct MaskedStepTerms {
+  std::size_t terms = 0, zero = 0;
+};
+MaskedStepTerms masked_step_terms(const LayerGradient& layer);
+// "6 of the 6 terms of masked steps are exactly 0: the cell gets no gradient; ...", or "no step is masked here".
+std::string masked_step_terms_words(const MaskedStepTerms& terms);
+
 // Which rows of a weight one optimizer step moved (a row moved when any entry changed).
 struct RowsMoved {
   std::size_t rows = 0, unchanged = 0;

@@ -39,31 +39,6 @@ bool masked_at(const OptMask& mask, std::size_t b, std::size_t t) {
   return mask && b < mask->batch && t < mask->time && !mask->at(b, t);
 }
 
-// What the masked steps' dloss/doutput is in one run: "at the 4 masked steps: exactly 0: ...".
-std::string masked_rows_words(const Tensor& d, const OptMask& mask) {
-  if (d.rank() != 3 || !mask) return "";
-  const std::size_t T = d.dim(1), n = d.row_length();
-  std::size_t masked = 0, zero = 0, nan = 0;
-  for (std::size_t r = 0; r < d.size() / n; ++r) {
-    if (!masked_at(mask, r / T, r % T)) continue;
-    ++masked;
-    bool z = true, bad = false;
-    for (std::size_t i = 0; i < n; ++i) z &= d.row(r)[i] == 0.0f, bad |= std::isnan(d.row(r)[i]);
-    zero += z ? 1 : 0;
-    nan += bad ? 1 : 0;
-  }
-  if (masked == 0) return "";
-  std::string words =
-      zero == masked ? fmt::format("{} masked step{}: {}", masked == 1 ? "at the one" : fmt::format("at all {}", masked),
-                                   masked == 1 ? "" : "s", kMaskedOutputGradientZero)
-                     : fmt::format("{} of {} masked steps exactly 0{}", zero, masked,
-                                   nan < masked - zero ? ": the others still reach the loss (something after this layer "
-                                                         "does not honour the mask)"
-                                                       : "");
-  if (nan > 0) words += fmt::format("; {} masked step{}: {}", nan, nan == 1 ? "" : "s", kMaskedOutputGradientNaN);
-  return words;
-}
-
 // dloss/doutput of both runs: per drawn sequence features down and time across ([B, T, F]), or
 // sequences down ([B, F]); the masked run's masked steps hatched, the same steps dashed in the unmasked run.
 std::string output_gradient_figure(const LayerGradient& gm, const LayerGradient& gu, const View& view) {
@@ -124,7 +99,7 @@ std::string output_gradient_figure(const LayerGradient& gm, const LayerGradient&
                                 "</div></div>", b, pair)
                   : fmt::format("<div class=\"panels\">{}</div>", pair);
   }
-  const std::string verdict = masked_rows_words(m, gm.output_mask);
+  const std::string verdict = masked_output_gradient_words(m, gm.output_mask);
   return fmt::format("<figure class=\"grad-output\"><figcaption>dloss/doutput {} · what the loss asks of this layer's "
                      "output{}</figcaption>{}<div class=\"legends\">{}</div>{}</figure>",
                      escape(shape_text(m.shape)),
@@ -148,10 +123,7 @@ std::string step_terms(const LayerGradient& gm, const LayerGradient& gu, const V
     return fmt::format("<p class=\"dim\">{}: the per-step terms are not recorded at this size or --detail (maskviz "
                        "grad --detail full --batch I --steps A:B shows them)</p>", escape(what));
   const std::size_t n = gm.steps.front().contributions.size();
-  std::size_t zero = 0, masked_terms = 0;
-  for (const auto& s : gm.steps)
-    if (s.masked)
-      for (const auto& c : s.contributions) masked_terms += 1, zero += largest_entry(c.value) == 0.0f ? 1 : 0;
+  const MaskedStepTerms terms = masked_step_terms(gm);
   std::string body;
   for (std::size_t b : view.sequences) {
     std::vector<std::size_t> cols;
@@ -192,13 +164,11 @@ std::string step_terms(const LayerGradient& gm, const LayerGradient& gu, const V
                         "</div>", b, gm.steps[cols.front()].k != gm.steps[cols.front()].t ? " · columns in processing order" : "",
                         pair);
   }
-  const std::string verdict = masked_terms == 0 ? std::string("no step is masked here")
-                                                : fmt::format("{} of the {} terms of masked steps are exactly 0: {}",
-                                                              zero, masked_terms, kMaskedStepAddsZero);
   return fmt::format("<figure class=\"grad-steps\"><figcaption>{}: each step's own term of the weight gradients "
                      "(they sum to the weight gradients), largest |entry| per weight · hatched: masked steps, "
                      "white: exactly 0</figcaption><p class=\"{}\">masked run: {}</p>{}</figure>",
-                     escape(what), zero == masked_terms ? "same" : "warn", escape(verdict), body);
+                     escape(what), terms.zero == terms.terms ? "same" : "warn", escape(masked_step_terms_words(terms)),
+                     body);
 }
 
 std::string steps_figure(const LayerGradient& gm, const LayerGradient& gu, const View& view) {
