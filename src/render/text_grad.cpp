@@ -97,15 +97,9 @@ struct Counts {
 Counts count(const GradRecord& g) {
   Counts c;
   auto steps = [&](const LayerGradient& l) {
-    for (const auto& st : l.steps) {
-      if (!st.masked) continue;
-      for (const auto& term : st.contributions) {
-        ++c.masked_terms;
-        bool zero = true;
-        for (float v : term.value.values) zero &= v == 0.0f;
-        c.masked_zero += zero ? 1 : 0;
-      }
-    }
+    const MaskedStepTerms n = masked_step_terms(l);
+    c.masked_terms += n.terms;
+    c.masked_zero += n.zero;
   };
   for (const auto& l : g.layers) {
     steps(l);
