@@ -35,3 +35,4 @@ shoot() {  # shoot SCENARIO NAME HEIGHT [maskviz html options...]
 shoot scenarios/02-forum-lstm.json html-02-forum-lstm 1900
 shoot scenarios/03-forum-loss.json html-03-forum-loss 1850
 shoot scenarios/11-batch-of-lengths.json html-11-batch-of-lengths 2400
+shoot scenarios/15a-forum-lstm-gradients.json html-15a-gradients 2550 --layer lstm

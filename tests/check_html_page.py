@@ -5,7 +5,12 @@ Driven over the DevTools protocol on a pipe (--remote-debugging-pipe), so nothin
 every event the page causes is seen: an uncaught exception or a console error fails, any network request
 fails (the page's own file:// load excepted), the masked steps hatched in every figure must be the masks
 of `maskviz export` for the same scenario, the value a hover shows must be the exported float32, and
-both runs must be drawn for every layer.
+both runs must be drawn for every layer. Figures say what they draw in the svg's data-fig: the recurrent
+timeline's masked and carried-over steps must be the trace's flags and its states the exported kept and
+candidate states; an attention cell is hatched exactly where the exported combined mask forbids it and
+shows the exported weight; the gradient figures (dloss/doutput, each step's terms, an Embedding's rows,
+the weights' change after one optimizer step) show the exported gradients, hatched at the masked steps;
+a scenario with a loss but no gradients must say why.
 
 usage: check_html_page.py CHROMIUM MASKVIZ SCENARIO WORKDIR
        check_html_page.py --self-test CHROMIUM WORKDIR   (pages that must fail the checks do)
@@ -113,19 +118,26 @@ PROBE = r"""
     const svg = el.closest('svg');
     el.dispatchEvent(new MouseEvent('mouseover', {bubbles: true, clientX: 5, clientY: 5}));
     cells.push([svg.dataset.layer, svg.dataset.run, svg.dataset.b === undefined ? null : Number(svg.dataset.b),
-                svg.dataset.axes, Number(el.dataset.i), el.dataset.v, tip.hidden ? null : tip.textContent]);
+                svg.dataset.axes, Number(el.dataset.i), el.dataset.v, tip.hidden ? null : tip.textContent,
+                svg.dataset.fig || null, svg.dataset.weight || null, svg.dataset.states || null,
+                el.getAttribute('class') || '']);
   }
-  const hatched = [];
+  const hatched = [], gradHatched = [];
   for (const el of document.querySelectorAll('svg[data-run] .masked-step')) {
     const svg = el.closest('svg');
-    hatched.push([svg.dataset.layer, svg.dataset.run, Number(el.dataset.b), Number(el.dataset.t)]);
+    (svg.dataset.fig ? gradHatched : hatched).push([svg.dataset.layer, svg.dataset.run, Number(el.dataset.b),
+                                                   Number(el.dataset.t), svg.dataset.fig || null]);
   }
+  const nodes = [...document.querySelectorAll('svg.timeline .node')].map(g => [g.closest('svg').dataset.layer,
+      g.closest('svg').dataset.run, Number(g.dataset.b), Number(g.dataset.t), g.classList.contains('masked'),
+      g.classList.contains('carried-over')]);
+  const missing = [...document.querySelectorAll('section.gradients p.dim')].map(p => p.textContent);
   const terms = [...document.querySelectorAll('svg.loss .term')].map(g => [g.closest('svg').dataset.run,
       Number(g.dataset.b), Number(g.dataset.t), g.classList.contains('masked'), g.dataset.w]);
   const pooled = [...document.querySelectorAll('svg.reduction rect')].map(r => [r.closest('svg').dataset.layer,
       r.closest('svg').dataset.run, Number(r.dataset.b), Number(r.dataset.t), r.classList.contains('counted')]);
   const figures = [...document.querySelectorAll('svg[data-run]')].map(s => [s.dataset.layer, s.dataset.run]);
-  return {cells, hatched, terms, pooled, figures, svgs: document.querySelectorAll('svg').length,
+  return {cells, hatched, gradHatched, nodes, missing, terms, pooled, figures, svgs: document.querySelectorAll('svg').length,
           resources: performance.getEntriesByType('resource').length};
 })()
 """
@@ -169,6 +181,96 @@ def expected_hatches(layer):
     return {(b, t) for b, row in enumerate(mask) for t, keep in enumerate(row) if not keep}
 
 
+NOT_CHECKED = object()
+
+
+def largest_entry(tensor):
+    values = [f32(v) for v in flat(tensor)]
+    if any(v is None for v in values):
+        return None  # NaN (or an infinity) in the term: the page draws NaN
+    return max((abs(v) for v in values), default=0.0)
+
+
+def figure_value(runs, trace, fig, layer, run, i, weight, states, cls):
+    """The exported value a cell of a figure with data-fig stands for."""
+    record = runs[run][layer]
+    if fig == "output-gradient":
+        return f32(flat(record["output_gradient"])[i])
+    if fig == "weight-gradient":
+        return f32(flat(record["gradients"][weight])[i])
+    if fig == "weight-change":
+        position = [l["name"] for l in trace["runs"][0]["layers"]].index(layer)
+        train = next(r for r in trace["runs"] if r["mode"] == run)["train"]
+        after, before = f32(flat(train["weights_after"][position][weight])[i]), f32(flat(record["weights"][weight])[i])
+        return None if after is None or before is None else f32(after - before)
+    if fig == "step-terms":
+        step = record["steps"][i // len(record["steps"][0]["gradient"])]
+        name = list(step["gradient"])[i % len(step["gradient"])]
+        return largest_entry(step["gradient"][name])
+    if fig == "timeline":
+        count = int(states) if states else 1
+        units = len(flat(next(iter(record["steps"][0]["kept_states"].values()))))
+        step = record["steps"][(i // units) // count]
+        slot, f = (i // units) % count, i % units
+        source = step["candidate_states"] if "discarded" in cls else step["kept_states"]
+        name = list(step["kept_states"])[slot]
+        return f32(flat(source[name])[f])
+    if fig == "attention":
+        return f32(flat(record["attention"]["weights"])[i])
+    return NOT_CHECKED
+
+
+def check_timelines(result, runs):
+    """The timeline's masked and carried-over steps are the trace's flags, step by step."""
+    for layer, run, b, t, masked, carried in result["nodes"]:
+        step = next(s for s in runs[run][layer]["steps"] if s["batch"] == b and s["t"] == t)
+        if (masked, carried) != (step["masked"], step["carried_over"]):
+            fail(f"{layer} {run} run b={b} t={t}: the timeline draws masked={masked} carried_over={carried}, the "
+                 f"trace says masked={step['masked']} carried_over={step['carried_over']}")
+
+
+def check_attention(result, runs):
+    """An attention cell is drawn closed (hatched) exactly where the exported combined mask forbids it."""
+    for layer, run, b, axes, i, shown, tip, fig, weight, states, cls in result["cells"]:
+        if fig != "attention":
+            continue
+        a = runs[run][layer]["attention"]
+        _, N, T, S = [len(a["weights"]), len(a["weights"][0]), len(a["weights"][0][0]),
+                                len(a["weights"][0][0][0])]
+        s_, t_, bb = i % S, (i // S) % T, i // (S * T * N)
+        allowed = True if a["combined_mask"] is None else bool(a["combined_mask"][bb][t_][s_])
+        if ("closed" in cls) == allowed:
+            fail(f"{layer} {run} run b={bb} t={t_} s={s_}: drawn {'closed' if 'closed' in cls else 'open'}, the "
+                 f"exported combined mask says {'may attend' if allowed else 'masked'}")
+
+
+def check_gradients(result, runs, trace):
+    """dloss/doutput and the per-step terms: hatched exactly at the masked run's masked steps; a scenario with
+    a loss and no gradients says why."""
+    has_grad = trace["runs"][0]["train"] is not None
+    if not has_grad:
+        if trace["runs"][0]["loss"] is not None and not result["missing"]:
+            fail("the scenario has a loss but no gradients, and the page does not say why")
+        return
+    drawn = {}
+    for layer, run, b, t, fig in result["gradHatched"]:
+        drawn.setdefault((layer, run, fig), set()).add((b, t))
+    top_level = {l["name"] for l in trace["runs"][0]["layers"]}
+    for name, layer in runs["masked"].items():
+        if (name in top_level and layer.get("output_gradient") is not None and len(layer["output_shape"]) == 3
+                and layer["output_mask"]):
+            expected = {(b, t) for b, row in enumerate(layer["output_mask"]) for t, keep in enumerate(row) if not keep}
+            if drawn.get((name, "masked", "output-gradient"), set()) != expected:
+                fail(f"{name}: dloss/doutput hatched at {sorted(drawn.get((name, 'masked', 'output-gradient'), set()))}, "
+                     f"the mask it hands on marks {sorted(expected)}")
+        steps = [s for s in layer.get("steps") or [] if s.get("gradient")]
+        if steps:
+            expected = {(s["batch"], s["t"]) for s in steps if s["masked"]}
+            if drawn.get((name, "masked", "step-terms"), set()) != expected:
+                fail(f"{name}: per-step terms hatched at {sorted(drawn.get((name, 'masked', 'step-terms'), set()))}, "
+                     f"the trace's masked steps are {sorted(expected)}")
+
+
 def check(result, trace, scenario):
     runs = {run["mode"]: layers_by_name(run) for run in trace["runs"]}
     losses = {run["mode"]: run["loss"] for run in trace["runs"]}
@@ -183,10 +285,14 @@ def check(result, trace, scenario):
         fail(f"the page loaded {result['resources']} resources")
     # Values: each heatmap cell is an output element, each loss bar a term, as exported.
     checked = 0
-    for layer, run, b, axes, i, shown, tip in result["cells"]:
+    for layer, run, b, axes, i, shown, tip, fig, weight, states, cls in result["cells"]:
         if tip is None or not tip.endswith(": " + shown):
             fail(f"{layer} {run} #{i}: hovering shows {tip!r}, not the value {shown}")
-        if run in ("masked", "unmasked") and layer in runs[run] and axes in ("b,t,f", "b,f"):
+        if fig is not None:
+            exported = figure_value(runs, trace, fig, layer, run, i, weight, states, cls)
+            if exported is NOT_CHECKED:
+                continue
+        elif run in ("masked", "unmasked") and layer in runs[run] and axes in ("b,t,f", "b,f"):
             exported = f32(flat(runs[run][layer]["output"])[i])
         elif run in ("masked", "unmasked") and layer == "loss":
             exported = f32(flat(losses[run]["terms"])[i])
@@ -200,20 +306,23 @@ def check(result, trace, scenario):
         elif run == "input":
             exported = f32(flat(trace["scenario"]["input"].get("tokens") or trace["scenario"]["input"]["values"])[i])
         else:
-            continue  # timeline states: checked against the steps below
+            continue
         value = page_value(shown)
         if not (value == exported or (value is None and exported is None)):
             fail(f"{layer} {run} #{i}: the page shows {shown}, the export holds {exported}")
         checked += 1
     # Masked steps: what is hatched in each masked-run heatmap is what the layer's mask marks.
     hatched = {}
-    for layer, run, b, t in result["hatched"]:
+    for layer, run, b, t, _ in result["hatched"]:
         hatched.setdefault((layer, run), set()).add((b, t))
     for name, layer in runs["masked"].items():
         expected = expected_hatches(layer)
         drawn = hatched.get((name, "masked"), set())
         if drawn != expected:
             fail(f"layer {name}: hatched steps {sorted(drawn)}, the trace's mask marks {sorted(expected)}")
+    check_timelines(result, runs)
+    check_attention(result, runs)
+    check_gradients(result, runs, trace)
     # Pooling: a step drawn as counted exactly where the record says it entered the reduction.
     for layer, run, b, t, counted in result["pooled"]:
         record = next(r for r in runs[run][layer]["reductions"] if r["batch"] == b)
@@ -324,7 +433,12 @@ def main():
     if problems:
         fail(problems[0])
     checked = check(result, trace, scenario)
-    print(f"ok: {os.path.basename(scenario)}: {checked} values checked against the export, "
+    by_figure = {}
+    for cell in result["cells"]:
+        if cell[7]:
+            by_figure[cell[7]] = by_figure.get(cell[7], 0) + 1
+    figures = ", ".join(f"{n} {fig}" for fig, n in sorted(by_figure.items()))
+    print(f"ok: {os.path.basename(scenario)}: {checked} values checked against the export ({figures or 'outputs only'}), "
           f"{len(result['hatched'])} masked steps drawn, {len(result['pooled'])} pooled steps, "
           f"{result['svgs']} SVG figures")
     return 0

@@ -1,7 +1,7 @@
 # `maskviz html` in a real browser: tests/check_html_page.py renders each bundled scenario's page in
 # headless Chromium (Debian's chromium, scripts/packages-test.txt) and checks it from the rendered DOM: no
 # script error, no network request, the masked steps drawn are the trace's masks, the values shown on
-# hover are the exported ones, both runs are drawn. Without Chromium each test is skipped and says so.
+# hover are the exported ones (outputs, timeline states, attention weights, gradients), both runs are drawn. Without Chromium each test is skipped and says so.
 find_program(MASKVIZ_CHROMIUM NAMES chromium chromium-headless-shell chromium-browser)
 if(NOT MASKVIZ_CHROMIUM)
   set(MASKVIZ_CHROMIUM chromium)  # the check reports it missing and the test is skipped (77)

@@ -60,8 +60,9 @@ TEST_P(BundledPage, IsDeterministicSelfContainedAndDrawsBothRuns) {
 INSTANTIATE_TEST_SUITE_P(Scenarios, BundledPage, ::testing::ValuesIn(bundled()),
                          [](const auto& info) { return maskviz::gtest_name(fs::path(info.param).stem().string()); });
 
-// B=32 sequences of T=128 tokens, an LSTM of H=128 units: the issue's large scenario, padded at the end.
-std::string large_scenario() {
+// B=32 sequences of T=128 tokens, an LSTM of H=128 units: the issue's large scenario, padded at the end;
+// with a loss, the page also draws the gradients of both runs.
+std::string large_scenario(bool with_loss = false) {
   std::ostringstream s;
   s << R"({"name": "large", "seed": 3, "input": {"tokens": [)";
   for (int b = 0; b < 32; ++b) {
@@ -70,7 +71,17 @@ std::string large_scenario() {
     s << "]";
   }
   s << R"(]}, "layers": [{"type": "Embedding", "input_dim": 64, "output_dim": 16, "mask_zero": true},
-         {"type": "LSTM", "units": 128, "return_sequences": true}, {"type": "Dense", "units": 4}]})";
+         {"type": "LSTM", "units": 128, "return_sequences": true}, {"type": "Dense", "units": 4}])";
+  if (with_loss) {
+    s << R"(, "loss": "mse", "target": [)";
+    for (int b = 0; b < 32; ++b) {
+      s << (b ? "," : "") << "[";
+      for (int t = 0; t < 128; ++t) s << (t ? "," : "") << "[0.5, 0, -0.5, 0.25]";
+      s << "]";
+    }
+    s << "]";
+  }
+  s << "}";
   return s.str();
 }
 
@@ -89,6 +100,44 @@ TEST(HtmlPage, LargeScenarioStaysSmallAndSaysWhatWasDrawn) {
   EXPECT_NE(r.out.find("class=\"masked-step\""), std::string::npos) << "the drawn part shows masked steps";
   EXPECT_NE(r.out.find("--batch I --steps A:B"), std::string::npos);
   std::cout << "large page: " << r.out.size() << " bytes in " << seconds << " s (maskviz and the scenario's run)\n";
+}
+
+TEST(HtmlPage, LargeScenarioWithALossDrawsItsGradientsAndStaysSmall) {
+  maskviz::testing::CliRun run;
+  run.args = {"html", "-"};
+  run.stdin_text = large_scenario(true);
+  const auto start = std::chrono::steady_clock::now();
+  const CliResult r = run_cli(run);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_LT(r.out.size(), std::size_t{5} << 20);
+  EXPECT_NE(r.out.find("data-fig=\"output-gradient\""), std::string::npos);
+  EXPECT_NE(r.out.find("data-fig=\"weight-gradient\""), std::string::npos) << "the Embedding's rows";
+  EXPECT_NE(r.out.find("data-fig=\"weight-change\""), std::string::npos);
+  std::cout << "large page with gradients: " << r.out.size() << " bytes in " << seconds << " s\n";
+}
+
+TEST(HtmlPage, SaysWhyThereAreNoGradients) {
+  const CliResult branches = run_cli({"html", "scenarios/16a-attention-padding.json"});
+  ASSERT_EQ(branches.status, 0) << branches.err;
+  EXPECT_NE(branches.out.find("Sequential models only, so this model with branches has no gradients yet."),
+            std::string::npos);
+  const CliResult grad = run_cli({"grad", "scenarios/16a-attention-padding.json"});
+  EXPECT_NE(grad.out.find("Sequential models only"), std::string::npos) << "the text says it from the same source";
+  const CliResult lossless = run_cli({"html", "scenarios/02-forum-lstm.json"});
+  EXPECT_NE(lossless.out.find("this scenario has no loss, so there is no backward pass to show"), std::string::npos);
+}
+
+TEST(HtmlPage, GradientFiguresHatchTheMaskedSteps) {
+  const CliResult r = run_cli({"html", "scenarios/15a-forum-lstm-gradients.json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("masked run, at all 2 masked steps: exactly 0: this step does not reach the loss"),
+            std::string::npos);
+  EXPECT_NE(r.out.find("6 of the 6 terms of masked steps are exactly 0"), std::string::npos);
+  EXPECT_NE(r.out.find("Row 0 of embedding (the padding token) has gradient exactly 0 here and does not move."),
+            std::string::npos);
+  const CliResult leak = run_cli({"html", "scenarios/15b-flatten-leaks-gradient.json"});
+  EXPECT_NE(leak.out.find("has a real gradient here (a layer dropped the mask)"), std::string::npos);
 }
 
 TEST(HtmlPage, SelectorsPickWhatIsDrawn) {

@@ -4,7 +4,6 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "grad/backward.h"
 #include "render/text_format.h"
 #include "render/text_grad.h"
 
@@ -25,14 +24,10 @@ void setup_grad(CLI::App& app, std::function<int()>& action) {
   sub->callback([options, &action] {
     action = [options] {
       const Loaded loaded = load(options->scenario);
-      if (!loaded.scenario.loss) {
-        emit("this scenario has no loss, so there is no backward pass to show; add \"target\" and \"loss\" to it.\n");
-        return 0;
-      }
       const TextOptions text = text_options(options->text, loaded.scenario);
-      if (const std::string why = no_backward_reason(loaded.scenario); !why.empty()) {
+      if (const std::string why = no_gradients_reason(loaded.scenario); !why.empty()) {
         std::string lines;
-        for (const auto& line : wrap(why + ".", text.width, "", "")) lines += line + "\n";
+        for (const auto& line : wrap(why, text.width, "", "")) lines += line + "\n";
         emit(lines);
         return 0;
       }

@@ -34,7 +34,9 @@ void setup_html(CLI::App& app, std::function<int()>& action) {
       const Loaded loaded = load(options->scenario);
       HtmlOptions html;
       html.selection = text_options(options->select, loaded.scenario).selection();
+      // run_both() computes both runs' gradients when the scenario has them, once; else the page says why.
       const Trace trace = run_both(loaded.scenario, loaded.detail);
+      html.no_gradients = no_gradients_reason(loaded.scenario);
       // Rendered in full before anything is written: an error leaves no page behind.
       std::ostringstream page;
       write_html_page(trace, html, page);

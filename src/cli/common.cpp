@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "grad/backward.h"
 #include "io/input_file.h"
 #include "io/streams.h"
 
@@ -166,6 +167,13 @@ TextOptions text_options(const TextFlags& flags, const Scenario& scenario) {
   const bool selected = options.batch || options.steps || options.layer;
   options.summary = !selected && B * T > 64;
   return options;
+}
+
+std::string no_gradients_reason(const Scenario& scenario) {
+  if (!scenario.loss)
+    return "this scenario has no loss, so there is no backward pass to show; add \"target\" and \"loss\" to it.";
+  const std::string why = no_backward_reason(scenario);
+  return why.empty() ? why : why + ".";
 }
 
 void emit(const std::string& text) { io::write_stdout(text); }

@@ -46,6 +46,10 @@ Loaded load(const ScenarioOptions& options);
 // Resolves the flags against the trace (a --layer or --batch that does not exist is a UsageError).
 TextOptions text_options(const TextFlags& flags, const Scenario& scenario);
 
+// Why `grad` and the page show no gradients for this scenario (no loss, or no backward pass), as one
+// sentence ending in "."; "" when run_both() computes them.
+std::string no_gradients_reason(const Scenario& scenario);
+
 // Writes `text` to stdout in one piece, so that an error never leaves half a trace behind; a failed
 // write is an io::WriteError.
 void emit(const std::string& text);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <ostream>
+#include <string>
 
 #include "analysis/compare.h"
 #include "engine/engine.h"
@@ -11,6 +12,7 @@ namespace maskviz {
 
 struct HtmlOptions {
   Selection selection;  // --batch, --steps, --layer: what to draw (the mask path and story cover the whole model)
+  std::string no_gradients;  // why the trace has no gradients (said on the page in one line); "" when it has them
 };
 
 // The page, byte for byte the same for the same trace and options.

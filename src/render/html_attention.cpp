@@ -23,7 +23,7 @@ bool may_attend(const AttentionRecord& a, std::size_t b, std::size_t t, std::siz
 }
 
 // One [T, S] grid of weights for sequence b, head n.
-std::string grid(const AttentionRecord& a, std::size_t b, std::size_t n, const char* run) {
+std::string grid(const AttentionRecord& a, const std::string& layer, std::size_t b, std::size_t n, const char* run) {
   const std::size_t T = std::min(a.query_steps, View::kSteps), S = std::min(a.key_steps, View::kSteps);
   const int w = kLabel + static_cast<int>(S) * kCell, h = kLabel + static_cast<int>(T) * kCell;
   std::string cells;
@@ -34,10 +34,10 @@ std::string grid(const AttentionRecord& a, std::size_t b, std::size_t n, const c
       const bool open = may_attend(a, b, t, s);
       row_open = row_open || open;
       const int x = kLabel + static_cast<int>(s) * kCell, y = kLabel + static_cast<int>(t) * kCell;
-      cells += fmt::format("<rect class=\"attn-cell\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>"
-                           "b={} head {} t={} s={}: {}{}</title></rect>",
-                           x, y, kCell, kCell, value_colour(v, 0.0f, 1.0f), b, n, t, s, exact(v),
-                           open ? "" : " (masked)");
+      const std::size_t i = ((b * a.heads + n) * a.query_steps + t) * a.key_steps + s;
+      cells += fmt::format("<rect class=\"attn-cell{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" "
+                           "data-i=\"{}\" data-v=\"{}\"/>",
+                           open ? "" : " closed", x, y, kCell, kCell, value_colour(v, 0.0f, 1.0f), i, exact(v));
       if (!open)
         cells += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"url(#masked-hatch)\" "
                              "pointer-events=\"none\"/>", x, y, kCell, kCell);
@@ -51,16 +51,18 @@ std::string grid(const AttentionRecord& a, std::size_t b, std::size_t n, const c
     cells += fmt::format("<text x=\"2\" y=\"{}\" font-size=\"10\">t{}</text>", kLabel + static_cast<int>(t) * kCell + 13, t);
   for (std::size_t s = 0; s < S; ++s)
     cells += fmt::format("<text x=\"{}\" y=\"14\" font-size=\"10\">s{}</text>", kLabel + static_cast<int>(s) * kCell + 2, s);
+  // data-i: the flat index into the exported weights [B, N, T, S], read by the hover and the browser check.
   return fmt::format("<div class=\"attn\"><div class=\"cap\">{} run · b={} · head {}</div><svg class=\"attention\" "
-                     "data-run=\"{}\" width=\"{}\" height=\"{}\" role=\"img\">{}</svg></div>",
-                     run, b, n, run, w, h, cells);
+                     "data-fig=\"attention\" data-layer=\"{}\" data-run=\"{}\" data-axes=\"b,head,t,s\" "
+                     "data-shape=\"{},{},{},{}\" width=\"{}\" height=\"{}\" role=\"img\">{}</svg></div>",
+                     run, b, n, escape(layer), run, a.batch, a.heads, a.query_steps, a.key_steps, w, h, cells);
 }
 
-std::string run_grids(const AttentionRecord& a, const View& view, const char* run) {
+std::string run_grids(const AttentionRecord& a, const std::string& layer, const View& view, const char* run) {
   std::string out;
   for (std::size_t b = 0; b < a.batch; ++b) {
     if (!view.draws_sequence(b)) continue;
-    for (std::size_t n = 0; n < std::min(a.heads, kHeads); ++n) out += grid(a, b, n, run);
+    for (std::size_t n = 0; n < std::min(a.heads, kHeads); ++n) out += grid(a, layer, b, n, run);
   }
   return out;
 }
@@ -75,8 +77,8 @@ std::string attention_figure(const AttentionRecord& masked, const LayerRecord& u
                      "keys across): hatched cells may not be attended ({}); an outlined row is fully masked, so what "
                      "it holds depends on the softmax path, not on the data</figcaption><div class=\"run-masked\">{}"
                      "</div><div class=\"run-unmasked\">{}</div></figure>",
-                     escape(from), run_grids(masked, view, "masked"),
-                     au != nullptr ? run_grids(*au, view, "unmasked") : std::string());
+                     escape(from), run_grids(masked, unmasked.name, view, "masked"),
+                     au != nullptr ? run_grids(*au, unmasked.name, view, "unmasked") : std::string());
 }
 
 }  // namespace maskviz::html

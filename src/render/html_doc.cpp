@@ -74,6 +74,14 @@ std::string gap_colour(float gap, float max_gap) {
   return hex({255 - u * (255 - 127), 255 - u * (255 - 39), 255 - u * (255 - 4)});
 }
 
+std::string signed_colour(float value, float max_abs) {
+  if (std::isnan(value)) return "#999999";
+  if (value == 0.0f || max_abs <= 0.0f) return "#ffffff";
+  const float u = std::isfinite(value) ? 0.15f + 0.85f * std::clamp(std::fabs(value) / max_abs, 0.0f, 1.0f) : 1.0f;
+  const Rgb end = value < 0 ? Rgb{8, 69, 148} : Rgb{140, 45, 4};
+  return hex({255 - u * (255 - end.r), 255 - u * (255 - end.g), 255 - u * (255 - end.b)});
+}
+
 std::string shared_svg_defs() {
   return "<svg width=\"0\" height=\"0\" aria-hidden=\"true\" style=\"position:absolute\"><defs>"
          "<pattern id=\"masked-hatch\" patternUnits=\"userSpaceOnUse\" width=\"5\" height=\"5\" "

@@ -24,6 +24,11 @@ std::string value_colour(float value, float lo, float hi);
 // Colour of a difference |a - b| on a white-to-dark scale up to `max_gap`: identical cells stay white.
 std::string gap_colour(float gap, float max_gap);
 
+// Colour of a signed value (a gradient) on a diverging scale up to `max_abs`: exactly 0 is white, any
+// non-zero value at least a light tint; negative blue, positive orange-brown (Okabe–Ito hues), both
+// darker with |value|, so "exactly 0" reads in grey too. NaN is a mid grey.
+std::string signed_colour(float value, float max_abs);
+
 // The <defs> with the hatching of masked steps (diagonal lines, visible without colour), written once
 // at the top of the page and referred to as url(#masked-hatch) by every figure.
 std::string shared_svg_defs();

@@ -34,11 +34,16 @@ std::string timeline_figure(const LayerRecord& m, const RecurrentSteps& rm, cons
       unmasked = fmt::format("<div class=\"run-unmasked\"><div class=\"cap\">unmasked run: every step computed</div>{}</div>",
                              step_timeline(*u, *ru, view, "unmasked"));
   return fmt::format("<figure class=\"timeline-fig\"><figcaption>{}{}. Under each step: the kept {} (one cell per "
-                     "unit); beside a masked step, faded: what the cell computed and discarded. Orange arcs: "
-                     "carried over from the step that computed it, or from the left edge: still the initial state.</figcaption><div class=\"run-masked\"><div "
+                     "unit{}); beside a masked step, faded: what the cell computed and discarded. Orange arcs: "
+                     "carried over from the step that computed it, {}; from the left edge: still the initial state.</figcaption><div class=\"run-masked\"><div "
                      "class=\"cap\">masked run</div>{}</div>{}</figure>",
                      escape(title), rm.go_backwards ? " (in processing order: go_backwards walks from the last step)" : "",
-                     escape(rm.state_names.empty() ? "h" : rm.state_names.front()), step_timeline(m, rm, view, "masked"),
+                     escape(rm.state_names.size() > 1 ? fmt::format("{} and {}", rm.state_names[0], rm.state_names[1])
+                                                      : rm.state_names.empty() ? "h" : rm.state_names.front()),
+                     rm.state_names.size() > 1 ? fmt::format(", {} below {}", rm.state_names[1], rm.state_names[0]) : "",
+                     rm.state_names.size() > 1 ? fmt::format("{} and {} alike", rm.state_names[0], rm.state_names[1])
+                                               : std::string("the state unchanged"),
+                     step_timeline(m, rm, view, "masked"),
                      unmasked);
 }
 

@@ -109,6 +109,7 @@ void write_html_page(const Trace& trace, const HtmlOptions& options, std::ostrea
     if (view.draws_layer(whole.layers[i].masked->name))
       page += html::layer_section(whole.layers[i], i, whole.layers.size(), view);
   if (trace.masked.loss && trace.unmasked.loss && !options.selection.layer) page += loss_section(trace, view);
+  page += html::gradient_section(trace, view, options.no_gradients);
   page += fmt::format("<div id=\"tip\" hidden></div>\n<script>{}</script>\n</body></html>\n", html::kScript);
   out.write(page.data(), static_cast<std::streamsize>(page.size()));
 }

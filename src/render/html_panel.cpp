@@ -37,9 +37,10 @@ std::string cells(const Panel& p) {
   for (std::size_t r = 0; r < p.row_labels.size(); ++r)
     for (std::size_t c = 0; c < p.col_labels.size(); ++c) {
       const PanelCell cell = p.cell(r, c);
-      out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" data-i=\"{}\" data-v=\"{}\"/>",
+      const std::string what = p.what ? fmt::format(" data-what=\"{}\"", escape(p.what(r, c))) : std::string();
+      out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" data-i=\"{}\" data-v=\"{}\"{}/>",
                          kLeft + static_cast<int>(c) * kCell, kTop + static_cast<int>(r) * kCell, kCell, kCell,
-                         cell.colour, cell.index, exact(cell.value));
+                         cell.colour, cell.index, exact(cell.value), what);
     }
   return out;
 }
@@ -99,6 +100,22 @@ std::string gap_legend(float max_gap) {
   return fmt::format("<svg class=\"legend\" width=\"300\" height=\"14\"><text x=\"36\" y=\"11\" class=\"ax\" "
                      "text-anchor=\"end\">0</text>{}<text x=\"152\" y=\"11\" class=\"ax\">|Δ| {}</text></svg>",
                      stops, escape(exact(max_gap)));
+}
+
+std::string signed_legend(float max_abs, bool with_hatch) {
+  std::string stops;
+  for (int i = 0; i <= 8; ++i)
+    stops += fmt::format("<rect x=\"{}\" y=\"2\" width=\"12\" height=\"10\" fill=\"{}\" stroke=\"#ccc\" "
+                         "stroke-width=\"0.5\"/>",
+                         60 + i * 12, signed_colour(max_abs * static_cast<float>(i - 4) / 4.0f, max_abs));
+  std::string hatch;
+  if (with_hatch)
+    hatch = "<rect x=\"320\" y=\"2\" width=\"12\" height=\"10\" fill=\"url(#masked-hatch)\" stroke=\"#000\" "
+            "stroke-width=\"0.5\"/><text x=\"336\" y=\"11\" class=\"ax\">masked step</text>";
+  return fmt::format("<svg class=\"legend\" width=\"420\" height=\"14\"><text x=\"56\" y=\"11\" class=\"ax\" "
+                     "text-anchor=\"end\">-{}</text>{}<text x=\"172\" y=\"11\" class=\"ax\">+{} · white: exactly 0"
+                     "</text>{}</svg>",
+                     escape(fmt::format("{:.2g}", max_abs)), stops, escape(fmt::format("{:.2g}", max_abs)), hatch);
 }
 
 }  // namespace maskviz::html

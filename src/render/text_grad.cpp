@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "analysis/grad_words.h"
 #include "render/text_format.h"
 #include "render/text_header.h"
 
@@ -40,8 +41,8 @@ void print_rows(Printer& p, const Tensor& t, const OptMask& mask, const std::str
     Span trail;
     bool nan = false;
     for (std::size_t i = 0; i < n; ++i) nan |= std::isnan(t.row(r)[i]);
-    if (masked && zero) trail.push_back({"exactly 0: this step does not reach the loss", Tone::masked});
-    if (masked && nan) trail.push_back({"NaN, not 0: weight 0 times an infinite derivative (0 · inf)", Tone::warning});
+    if (masked && zero) trail.push_back({kMaskedOutputGradientZero, Tone::masked});
+    if (masked && nan) trail.push_back({kMaskedOutputGradientNaN, Tone::warning});
     grid.add_row(std::move(label), std::move(cells), std::move(trail));
   }
   p.line(fmt::format("  {} {}", what, shape_text(t.shape)));
@@ -96,15 +97,9 @@ struct Counts {
 Counts count(const GradRecord& g) {
   Counts c;
   auto steps = [&](const LayerGradient& l) {
-    for (const auto& st : l.steps) {
-      if (!st.masked) continue;
-      for (const auto& term : st.contributions) {
-        ++c.masked_terms;
-        bool zero = true;
-        for (float v : term.value.values) zero &= v == 0.0f;
-        c.masked_zero += zero ? 1 : 0;
-      }
-    }
+    const MaskedStepTerms n = masked_step_terms(l);
+    c.masked_terms += n.terms;
+    c.masked_zero += n.zero;
   };
   for (const auto& l : g.layers) {
     steps(l);
@@ -136,23 +131,8 @@ void print_answers(Printer& p, const GradRecord& g, RunMode mode) {
                           g.train.spec.optimizer, c.moved, c.weights, c.zeroed,
                           mode == RunMode::masked ? steps : "This is the unmasked run: every step counts."),
               "  ");
-  for (std::size_t i = 0; i < g.layers.size(); ++i) {
-    if (g.layers[i].kind != LayerGradient::Kind::lookup_table || g.layers[i].weights.empty()) continue;
-    const Tensor& d = g.layers[i].weights[0].value;
-    const auto& before = g.train.weights_before[i][0].value;
-    const auto& after = g.train.weights_after[i][0].value;
-    bool zero = true, same = true;
-    for (std::size_t f = 0; f < d.row_length(); ++f) {
-      zero &= d.values[f] == 0.0f;
-      same &= before.values[f] == after.values[f];
-    }
-    p.paragraph(zero ? fmt::format("Row 0 of {} (the padding token) has gradient exactly 0 here{}.", g.layers[i].name,
-                                   same ? " and does not move" : ", yet moved: weight decay shrinks every weight")
-                     : fmt::format("Row 0 of {} (the padding token) has a real gradient here ({}): padding reaches "
-                                   "the loss, so it learns like any other row.",
-                                   g.layers[i].name, mode == RunMode::masked ? "a layer dropped the mask" : "no mask"),
-                "  ");
-  }
+  for (std::size_t i = 0; i < g.layers.size(); ++i)
+    if (const std::string row = padding_row_words(g, i, mode); !row.empty()) p.paragraph(row, "  ");
   p.heading("is it like dropout?");
   p.paragraph("No. Dropout zeroes random activations during training, different ones at every step of training, "
               "and is the identity at inference. Masking removes whole time steps from the loss and from every "
@@ -171,9 +151,7 @@ void render_grad(const Trace& trace, const TextOptions& options, std::ostream& o
     const GradRecord& g = *run->grad;
     p.banner(fmt::format("{} run {} backward pass", run->mode == RunMode::masked ? "masked" : "unmasked",
                          p.style().bullet()));
-    p.paragraph(fmt::format("loss = {}; each layer from the loss back to the input: what the loss asks of its "
-                            "output (dloss/doutput) and of its weights.",
-                            scalar(g.loss, options.precision)),
+    p.paragraph(fmt::format("loss = {}; {}", scalar(g.loss, options.precision), kBackwardPassWords),
                 "  ");
     for (std::size_t i = g.layers.size(); i-- > 0;) {
       if (options.layer && *options.layer != g.layers[i].name) continue;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 
+#include "analysis/grad_words.h"
 #include "render/text_format.h"
 #include "render/text_grad.h"
 
@@ -44,7 +45,7 @@ void print_half(Printer& p, const LayerGradient& layer) {
     if (!p.shows_batch(step.batch) || !p.shows_step(step.t)) continue;
     Span title{{fmt::format("b={} t={} ", step.batch, step.t), Tone::plain},
                {s.mask_cell(!step.masked), step.masked ? Tone::masked : Tone::valid}};
-    title.push_back(step.masked ? Cell{" masked: the cell gets no gradient; this step adds exactly 0", Tone::masked}
+    title.push_back(step.masked ? Cell{fmt::format(" masked: {}", kMaskedStepAddsZero), Tone::masked}
                                 : Cell{" valid: this step's own term of each weight gradient", Tone::plain});
     if (step.k != step.t) title.push_back({fmt::format(" (processed as step k={})", step.k), Tone::dim});
     p.open_box(title);

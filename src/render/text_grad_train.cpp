@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "analysis/grad_words.h"
 #include "render/text_format.h"
 #include "render/text_grad.h"
 
@@ -25,7 +26,6 @@ constexpr std::size_t kSideBySide = 6;  // wider rows show the change after - be
 void print_weight(Printer& p, const NamedTensor& before, const NamedTensor& after, const Tensor& gradient) {
   const std::size_t n = before.value.row_length(), rows = before.value.size() / n;
   const bool side_by_side = n <= kSideBySide;
-  std::size_t unchanged = 0;
   Grid grid(side_by_side ? 2 * n : n);
   if (side_by_side) grid.set_groups({{"before", 0, n}, {"after", n, n}});
   else grid.set_groups({{"after - before", 0, n}});
@@ -33,7 +33,6 @@ void print_weight(Printer& p, const NamedTensor& before, const NamedTensor& afte
     std::vector<Cell> cells;
     bool same = true;
     for (std::size_t i = 0; i < n; ++i) same &= before.value.row(r)[i] == after.value.row(r)[i];
-    unchanged += same ? 1 : 0;
     for (std::size_t i = 0; i < n && side_by_side; ++i)
       cells.push_back({grad_number(before.value.row(r)[i], p.precision()), Tone::plain});
     float largest_change = 0;  // |after - before|, the row's largest
@@ -55,8 +54,7 @@ void print_weight(Printer& p, const NamedTensor& before, const NamedTensor& afte
     grid.add_row({{rows == 1 ? "" : fmt::format("row {}", r), Tone::plain}}, std::move(cells),
                  {{what, same ? Tone::good : no_gradient ? Tone::warning : Tone::plain}});
   }
-  p.line(fmt::format("  {} {}: {} of {} rows unchanged", before.name, shape_text(before.value.shape), unchanged,
-                     rows));
+  p.line("  " + rows_moved_words(before.name, before.value, rows_moved(before.value, after.value)));
   p.grid(grid, 4);
 }
 
