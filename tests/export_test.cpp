@@ -193,11 +193,15 @@ class ReadBack {
   // The backward pass's fields of a layer (gradients, output_gradient, steps[].gradient): null without a loss.
   void gradient_fields(const Ordered& j, const LayerRecord& r, const LayerGradient* g, const std::string& where) {
     if (g == nullptr) {
-      check(j.at("gradients").is_null() && j.at("output_gradient").is_null(), where, "gradients without a loss");
+      check(j.at("gradients").is_null() && j.at("output_gradient").is_null() && j.at("input_gradients").is_null(), where,
+            "gradients without a loss");
       return;
     }
     for (const auto& w : g->weights) tensor(j.at("gradients").at(w.name), w.value, where + "/gradients/" + w.name);
     tensor(j.at("output_gradient"), g->output_gradient, where + "/output_gradient");
+    if (g->inputs.empty()) check(j.at("input_gradients").is_null(), where, "input_gradients of a layer that is not attention");
+    for (const auto& in : g->inputs)
+      tensor(j.at("input_gradients").at(in.role), in.gradient, where + "/input_gradients/" + in.role);
     if (r.detail != Detail::full) return;
     for (std::size_t i = 0; i < std::min(g->steps.size(), steps_of(r).size()); ++i)
       for (const auto& term : g->steps[i].contributions)

@@ -2,7 +2,8 @@
 // (tests/reference/naive_model.h): every weight element and every layer-output element, both runs, for
 // models that between them use every layer type, every activation, every merge mode, every loss (with and
 // without from_logits and Keras' _keras_logits shortcut), go_backwards, zero_output_for_mask, both GRU
-// variants and return_sequences both ways.
+// variants and return_sequences both ways; and graphs: residual branches, several model inputs, both
+// MultiHeadAttention softmax paths, Attention's score modes, Add, Concatenate, LayerNormalization, Softmax.
 //   reference  ∂loss/∂θ ≈ (loss(θ + h) - loss(θ - h)) / 2h,  h = 1e-6, in double
 //   accepted   |got - reference| <= 2e-5 + 1e-3 · |reference|   (got is float32)
 #include <gtest/gtest.h>
@@ -88,6 +89,58 @@ const Case kCases[] = {
                  {"type": "Dense", "units": 3, "activation": "sigmoid"}, {"type": "Activation", "activation": "relu"}],
       "target": [[[1, 0, 0], [0, 1, 0], [0, 0, 1]], [[0, 0, 1], [0, 1, 0], [1, 0, 0]]],
       "loss": "categorical_crossentropy"})"},
+    // Graphs (embeddings drawn he_normal: Keras' default uniform(-0.05, 0.05) leaves every score tiny and
+    // the softmax nearly uniform, where a wrong softmax gradient would hide under the tolerance): a residual branch (the embedding feeds MultiHeadAttention twice and Add once: three
+    // gradients summed), several model inputs, and the attention layers' masks and paths.
+    {"mha_residual_layernorm_mse", R"({"seed": 23, "input": {"tokens": [[3, 1, 2, 0], [2, 3, 0, 0]]},
+      "layers": [{"type": "Embedding", "name": "emb", "input_dim": 4, "output_dim": 4, "mask_zero": true, "embeddings_initializer": "he_normal"},
+                 {"type": "MultiHeadAttention", "name": "mha", "num_heads": 2, "key_dim": 3, "inputs": {"query": "emb", "value": "emb"}},
+                 {"type": "Add", "inputs": ["emb", "mha"]},
+                 {"type": "LayerNormalization", "epsilon": 0.01}, {"type": "Dense", "units": 2}],
+      "target": [[[1, 0], [0, 1], [0.5, 0.5], [0, 0]], [[0, 1], [1, 1], [0, 0], [0, 0]]], "loss": "mse"})"},
+    {"mha_masked_loss_then_dense", R"({"seed": 24, "input": {"tokens": [[3, 1, 0, 0], [2, 0, 0, 0]]},
+      "layers": [{"type": "Embedding", "name": "emb", "input_dim": 4, "output_dim": 3, "mask_zero": true, "embeddings_initializer": "he_normal"},
+                 {"type": "MultiHeadAttention", "num_heads": 2, "key_dim": 2, "use_causal_mask": true,
+                  "inputs": {"query": "emb", "value": "emb"}},
+                 {"type": "Dense", "units": 2}],
+      "target": [[[1, 0], [0, 1], [0, 0], [0, 0]], [[0, 1], [0, 0], [0, 0], [0, 0]]], "loss": "mae"})"},
+    {"mha_explicit_path_value_dim_output_shape_no_bias", R"({"seed": 25,
+      "inputs": {"dec": {"tokens": [[1, 2, 0], [3, 0, 0]]}, "enc": {"tokens": [[2, 3, 1, 0], [0, 0, 0, 0]]}},
+      "layers": [{"type": "Embedding", "name": "de", "input_dim": 4, "output_dim": 3, "mask_zero": true, "embeddings_initializer": "he_normal", "inputs": "dec"},
+                 {"type": "Embedding", "name": "ee", "input_dim": 4, "output_dim": 2, "mask_zero": true, "embeddings_initializer": "he_normal", "inputs": "enc"},
+                 {"type": "Dense", "name": "ek", "units": 3, "inputs": "ee"},
+                 {"type": "MultiHeadAttention", "num_heads": 2, "key_dim": 2, "value_dim": 3, "output_shape": 2,
+                  "use_bias": false, "dropout": 0.2, "inputs": {"query": "de", "value": "ee", "key": "ek"}},
+                 {"type": "Dense", "units": 1, "activation": "tanh"}],
+      "target": [[[1], [0], [0]], [[0.5], [0], [0]]], "loss": "mse"})"},
+    {"mha_fused_fully_masked_value_row", R"({"seed": 26,
+      "inputs": {"dec": {"values": [[[0.5, -1], [0.2, 0.3]], [[0.1, 0.9], [-0.4, 0.6]]]}, "enc": {"tokens": [[2, 1, 0], [0, 0, 0]]}},
+      "layers": [{"type": "Embedding", "name": "ee", "input_dim": 3, "output_dim": 2, "mask_zero": true, "embeddings_initializer": "he_normal", "inputs": "enc"},
+                 {"type": "MultiHeadAttention", "num_heads": 1, "key_dim": 2, "inputs": {"query": "dec", "value": "ee"}},
+                 {"type": "Dense", "units": 1}],
+      "target": [[[1], [0]], [[0.5], [-1]]], "loss": "mse"})"},
+    {"attention_dot_scale_causal_sparse", R"({"seed": 27, "input": {"tokens": [[3, 1, 2, 0], [2, 3, 0, 0]]},
+      "layers": [{"type": "Embedding", "name": "emb", "input_dim": 4, "output_dim": 3, "mask_zero": true, "embeddings_initializer": "he_normal"},
+                 {"type": "Dense", "name": "q", "units": 3, "inputs": "emb"},
+                 {"type": "Attention", "use_scale": true, "use_causal_mask": true, "inputs": ["q", "emb"]},
+                 {"type": "Dense", "units": 3, "activation": "softmax"}],
+      "target": [[0, 1, 2, 0], [1, 2, 0, 0]], "loss": "sparse_categorical_crossentropy"})"},
+    {"attention_concat_scale_with_key_concatenate", R"({"seed": 28,
+      "input": {"values": [[[0.5, -1], [0.3, 0.2], [0, 0]], [[0.9, 0.1], [0, 0], [0, 0]]]},
+      "layers": [{"type": "Masking", "name": "m"}, {"type": "Dense", "name": "k", "units": 2, "inputs": "m"},
+                 {"type": "Attention", "name": "att", "use_scale": true, "score_mode": "concat", "inputs": ["m", "m", "k"]},
+                 {"type": "Concatenate", "inputs": ["att", "k"]}, {"type": "Dense", "units": 2}],
+      "target": [[[1, 0], [0, 1], [0, 0]], [[0, 1], [0, 0], [0, 0]]], "loss": "mse"})"},
+    {"attention_concat_no_scale_unmasked_query", R"({"seed": 29,
+      "inputs": {"q": {"values": [[[0.5, -1], [0.3, 0.2]], [[0.9, 0.1], [-0.2, 0.4]]]}, "v": {"tokens": [[1, 2, 0], [2, 0, 0]]}},
+      "layers": [{"type": "Embedding", "name": "ve", "input_dim": 3, "output_dim": 2, "mask_zero": true, "embeddings_initializer": "he_normal", "inputs": "v"},
+                 {"type": "Attention", "score_mode": "concat", "inputs": ["q", "ve"]}, {"type": "Dense", "units": 1}],
+      "target": [[[1], [0]], [[0.5], [-1]]], "loss": "mse"})"},
+    {"masked_softmax_features", R"({"seed": 30, "input": {"tokens": [[1, 2, 0], [2, 0, 1], [0, 1, 1]]},
+      "layers": [{"type": "Embedding", "input_dim": 3, "output_dim": 2, "mask_zero": true},
+                 {"type": "Dense", "units": 3}, {"type": "Softmax"}],
+      "target": [[[1, 0, 0], [0, 1, 0], [0, 0, 1]], [[0, 0, 1], [0, 1, 0], [1, 0, 0]], [[0.5, 0.5, 0], [0, 1, 0], [1, 0, 0]]],
+      "loss": "mse"})"},
 };
 
 constexpr double kStep = 1e-6;

@@ -5,13 +5,17 @@
 //     out (post-, pre- and middle padding; forwards and go_backwards; LSTM, GRU, SimpleRNN);
 //   - the padding row of an embedding gets exactly 0 and does not move under sgd or adam, but AdamW's
 //     decay shrinks it by exactly the factor 1 - lr·wd; behind Flatten it gets a real gradient;
+//   - masked keys and values of MultiHeadAttention get exactly 0 from a masked loss (and a residual that
+//     lost the mask undoes it);
 //   - an overflow at a masked step turns the "zero" gradient into NaN (0 · inf), as in TensorFlow.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 
+#include "engine/engine.h"
 #include "grad/backward.h"
 #include "scenario/scenario.h"
 
@@ -133,6 +137,79 @@ TEST(PaddingRow, FlattenDropsTheMaskSoRowZeroGetsARealGradient) {
   const Tensor& d = weight_grad(g->layers[0], "embeddings");
   EXPECT_NE(d.values[0], 0.0f);
   EXPECT_NE(g->train.weights_after[0][0].value.values[0], 0.5f);
+}
+
+// Embedding(mask_zero) → MultiHeadAttention(x, x) → Dense → masked MSE. What is exactly zero, and why:
+//   - a padded position p is a QUERY too: its row is fully masked, so on the fused path its weights are
+//     uniform 1/S and its output row is NOT zero (checked below). But the loss is masked by the query
+//     mask (MHA hands on the query's mask), so ∂loss/∂Y[p] = 0 exactly, Dense sends back 0·W = 0, and
+//     dO[p] = 0: nothing flows from that row, not to its own query (dL[p,·] = where(M, ·, 0) = 0) nor
+//     to any value (dV[s] += P[p,s]·dO[p] = 0);
+//   - as a KEY, p gets dL[t,p] = where(M, ·, 0) = 0 from every row, so dK[p] = 0;
+//   - as a VALUE, every valid query row has P[t,p] exactly 0 (exp of the -2.37e38 fill underflows), so
+//     dV[p] = Σ_t P[t,p]·dO[t] = 0.
+// So the gradient reaching the embedding output at p is exactly ±0, and so is row 0 of the table,
+// which only padded positions look up. On the explicit path (dropout > 0) the same holds, with P = 0 at
+// every masked entry. Not zero: the weight gradients and the rows of the valid tokens.
+TEST(PaddingRow, MaskedKeysAndValuesOfMultiHeadAttentionGetExactlyZero) {
+  for (const char* path : {"", R"(, "dropout": 0.25)"}) {
+    SCOPED_TRACE(*path ? "explicit path" : "fused path");
+    const Scenario s = load_scenario(fmt::format(R"({{"seed": 8, "input": {{"tokens": [[3, 1, 2, 0, 0], [2, 0, 0, 0, 0]]}},
+      "layers": [{{"type": "Embedding", "name": "emb", "input_dim": 4, "output_dim": 4, "mask_zero": true}},
+                 {{"type": "MultiHeadAttention", "num_heads": 2, "key_dim": 3{},
+                   "inputs": {{"query": "emb", "value": "emb"}}}},
+                 {{"type": "Dense", "units": 2}}],
+      "target": [[[1, 0], [0, 1], [1, 1], [0, 0], [0, 0]], [[0, 1], [0, 0], [0, 0], [0, 0], [0, 0]]],
+      "loss": "mse"}})", path), "t");
+    const auto g = compute_gradients(s, RunMode::masked, true);
+    const RunRecord run = run_model(s, RunMode::masked, Detail::outputs);
+    const Tensor& tokens = s.input;  // [B, T]
+    const Tensor& d_emb = g->layers[0].output_gradient;  // [B, T, F]: query + key + value shares, summed
+    const Tensor& d_mha = g->layers[1].output_gradient;  // [B, T, E]
+    std::size_t padded = 0;
+    for (std::size_t r = 0; r < tokens.size(); ++r) {
+      if (tokens.values[r] != 0) continue;
+      ++padded;
+      for (std::size_t f = 0; f < 4; ++f) {
+        EXPECT_EQ(d_emb.values[r * 4 + f], 0.0f) << "embedding output at padded position " << r;
+        EXPECT_EQ(d_mha.values[r * 4 + f], 0.0f) << "attention output at padded query " << r;
+      }
+      if (!*path) {  // fused: the padded query's own output row is the mean of all values, not 0
+        bool nonzero = false;
+        for (std::size_t f = 0; f < 4; ++f) nonzero |= run.layers[1].output.values[r * 4 + f] != 0.0f;
+        EXPECT_TRUE(nonzero) << "padded query " << r;
+      }
+    }
+    EXPECT_EQ(padded, 6u);
+    const Tensor& table = weight_grad(g->layers[0], "embeddings");
+    for (std::size_t f = 0; f < 4; ++f) EXPECT_EQ(table.values[f], 0.0f) << "row 0";
+    for (const LookupGradient& l : g->layers[0].lookups)
+      if (l.token == 0)
+        for (float v : l.contribution.values) EXPECT_EQ(v, 0.0f);
+    for (const char* w : {"query_kernel", "key_kernel", "value_kernel", "output_kernel"}) {
+      const Tensor& d = weight_grad(g->layers[1], w);
+      EXPECT_TRUE(std::any_of(d.values.begin(), d.values.end(), [](float v) { return v != 0.0f; })) << w;
+    }
+    for (std::size_t f = 4; f < 16; ++f) EXPECT_NE(table.values[f], 0.0f) << "rows of valid tokens";
+  }
+}
+
+// The same block with a residual Add([emb, mha]): MultiHeadAttention set emb's mask to None in place,
+// so Add's output has no mask and the loss counts every position; now the padded positions reach the
+// loss (through the residual and as queries) and row 0 gets a real gradient (attention-and-gradients.md §B.2).
+TEST(PaddingRow, TheResidualThatLostTheMaskGivesRowZeroAGradient) {
+  const Scenario s = load_scenario(R"({"seed": 8, "input": {"tokens": [[3, 1, 2, 0, 0], [2, 0, 0, 0, 0]]},
+      "layers": [{"type": "Embedding", "name": "emb", "input_dim": 4, "output_dim": 4, "mask_zero": true},
+                 {"type": "MultiHeadAttention", "name": "mha", "num_heads": 2, "key_dim": 3,
+                  "inputs": {"query": "emb", "value": "emb"}},
+                 {"type": "Add", "inputs": ["emb", "mha"]}, {"type": "LayerNormalization"},
+                 {"type": "Dense", "units": 2}],
+      "target": [[[1, 0], [0, 1], [1, 1], [0, 0], [0, 0]], [[0, 1], [0, 0], [0, 0], [0, 0], [0, 0]]],
+      "loss": "mse"})", "t");
+  const auto g = compute_gradients(s, RunMode::masked, false);
+  EXPECT_FALSE(g->layers[4].output_mask.has_value());
+  const Tensor& table = weight_grad(g->layers[0], "embeddings");
+  EXPECT_TRUE(std::any_of(table.values.begin(), table.values.begin() + 4, [](float v) { return v != 0.0f; }));
 }
 
 TEST(PaddingRow, AnOverflowAtAMaskedStepMakesTheZeroGradientNaN) {

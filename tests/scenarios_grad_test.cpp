@@ -1,4 +1,4 @@
-// The four bundled scenarios about learning (scenarios/15*.json) show what their descriptions promise,
+// The bundled scenarios about learning (scenarios/15*.json, 16f) show what their descriptions promise,
 // checked on the gradient record that `maskviz grad` prints.
 #include <gtest/gtest.h>
 
@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/engine.h"
 #include "grad/backward.h"
 #include "scenario/scenario.h"
 
@@ -86,6 +87,31 @@ TEST(Scenario15dNanThroughMaskedStep, ZeroTimesInfinityIsNaN) {
   EXPECT_TRUE(std::isnan(gradient(*g, 0, "embeddings").values[0]));
   EXPECT_TRUE(std::isfinite(gradient(*g, 0, "embeddings").values[2]));  // row 1, a valid lookup
   EXPECT_TRUE(std::isnan(g->train.weights_after[1][0].value.values[0]));
+}
+
+TEST(Scenario16fAttentionGradients, MaskedKeysAndValuesGetExactlyZeroAndRowZeroStays) {
+  const Scenario s = load_bundled("16f-attention-gradients.json");
+  const auto g = compute_gradients(s, RunMode::masked, true);
+  const RunRecord run = run_model(s, RunMode::masked, Detail::outputs);
+  const LayerGradient& mha = g->layers[1];
+  ASSERT_EQ(mha.kind, LayerGradient::Kind::attention);
+  ASSERT_EQ(mha.inputs.size(), 2u);  // query, value (also the key)
+  const InputGradient& value = mha.inputs[1];
+  EXPECT_TRUE(value.also_key);
+  const std::vector<std::size_t> padded = {3, 4, 7, 8, 9};  // rows b·5 + t of token 0
+  for (std::size_t r : padded) {
+    EXPECT_EQ(row(value.gradient, r), std::vector<float>(4, 0.0f)) << "value/key at padded row " << r;
+    EXPECT_EQ(row(mha.inputs[0].gradient, r), std::vector<float>(4, 0.0f)) << "query at padded row " << r;
+    EXPECT_EQ(row(mha.output_gradient, r), std::vector<float>(4, 0.0f)) << "output at padded row " << r;
+    EXPECT_NE(row(run.layers[1].output, r), std::vector<float>(4, 0.0f)) << "the padded query's output is not 0";
+  }
+  EXPECT_NE(row(value.gradient, 0), std::vector<float>(4, 0.0f));
+  EXPECT_EQ(row(gradient(*g, 0, "embeddings"), 0), std::vector<float>(4, 0.0f));
+  EXPECT_EQ(row(g->train.weights_after[0][0].value, 0), row(s.layers[0]->weights()[0].value, 0));
+  for (std::size_t k = 0; k < mha.weights.size(); ++k)
+    EXPECT_NE(g->train.weights_after[1][k].value.values, s.layers[1]->weights()[k].value.values) << mha.weights[k].name;
+  const auto u = compute_gradients(s, RunMode::unmasked, false);
+  EXPECT_NE(row(gradient(*u, 0, "embeddings"), 0), std::vector<float>(4, 0.0f));
 }
 
 }  // namespace

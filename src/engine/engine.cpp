@@ -46,7 +46,8 @@ GraphTensors graph_tensors(const Scenario& scenario) {
 
 // One layer called as Keras' Layer.__call__ calls it: the masks its input tensors carry now, what it does
 // with them, its output and output mask; MultiHeadAttention then clears its inputs' masks.
-LayerRecord call_layer(const Scenario& scenario, std::size_t i, GraphTensors& g, RunMode mode, Detail detail) {
+LayerRecord call_layer(const Scenario& scenario, std::size_t i, GraphTensors& g, RunMode mode, Detail detail,
+                       GraphTape* tape) {
   const Layer& layer = *scenario.layers[i];
   const LayerWiring& wiring = scenario.wiring[i];
   std::vector<const Tensor*> inputs;
@@ -67,6 +68,7 @@ LayerRecord call_layer(const Scenario& scenario, std::size_t i, GraphTensors& g,
                    mode, detail};
   args.inputs = inputs;
   args.input_masks = layer.supports_masking() ? masks : std::vector<OptMask>(masks.size());
+  if (tape) tape->call_masks[i] = args.input_masks;
   ForwardResult result;
   layer.forward(args, result, record);
   record.notes.insert(record.notes.end(), layer.config_notes().begin(), layer.config_notes().end());
@@ -84,6 +86,7 @@ LayerRecord call_layer(const Scenario& scenario, std::size_t i, GraphTensors& g,
   g.values[out] = std::move(result.output);
   g.masks[out] = record.output_mask;
   g.logits[out] = std::move(result.keras_logits);
+  if (tape) tape->output_masks[i] = record.output_mask;
   if (layer.clears_input_masks())
     for (const NodeRef& source : wiring.sources) g.masks[g.at(source)].reset();
   return record;
@@ -91,18 +94,27 @@ LayerRecord call_layer(const Scenario& scenario, std::size_t i, GraphTensors& g,
 
 }  // namespace
 
-RunRecord run_model(const Scenario& scenario, RunMode mode, Detail detail) {
+RunRecord run_model(const Scenario& scenario, RunMode mode, Detail detail, GraphTape* tape) {
   RunRecord run;
   run.mode = mode;
   run.execution_order = scenario.execution_order;
   GraphTensors g = graph_tensors(scenario);
   std::vector<LayerRecord> records(scenario.layers.size());
-  for (std::size_t i : scenario.execution_order) records[i] = call_layer(scenario, i, g, mode, detail);
+  if (tape) {
+    tape->call_masks.assign(scenario.layers.size(), {});
+    tape->output_masks.assign(scenario.layers.size(), {});
+  }
+  for (std::size_t i : scenario.execution_order) records[i] = call_layer(scenario, i, g, mode, detail, tape);
   run.layers = std::move(records);
   const std::size_t out = g.model_inputs + scenario.layers.size() - 1;  // the model's output: the last layer
   if (scenario.loss && scenario.target)
     run.loss = compute_loss(*scenario.loss, g.values[out], g.logits[out] ? &*g.logits[out] : nullptr, g.masks[out],
                             *scenario.target);
+  if (tape) {
+    tape->model_inputs = g.model_inputs;
+    tape->values = std::move(g.values);
+    tape->logits = std::move(g.logits);
+  }
   return run;
 }
 

@@ -1,15 +1,17 @@
-// The gradient driver: the Sequential walk of engine.cpp once more, keeping each layer's input and the
-// mask Keras handed to it, then backwards:
-//   d_y = ∂loss/∂output of the last layer (and ∂loss/∂logits when the loss read _keras_logits)
-//   for each layer from the last to the first: (d_x, weight gradients) = layer.backward(x, mask, d_y)
-//   d_y of the layer before = d_x
+// The gradient driver: the engine's Functional walk once more (engine.cpp, a Sequential stack being its
+// simplest case), keeping every tensor and the masks each layer was called with (GraphTape), then backwards:
+//   d[out] = ∂loss/∂output of the last layer (and ∂loss/∂logits when the loss read _keras_logits)
+//   for each layer in reverse execution order, reading tensors x_1..x_k and writing y:
+//     (d_x_1..d_x_k, weight gradients) = layer.backward(x, masks, d[y])
+//     d[x_j] += d_x_j        a tensor read by several layers (a residual branch, self-attention's query
+//                            and value) gets the sum of what each reader sends back
 // then one optimizer step on every layer's weights.
 #include "grad/backward.h"
 
 #include <fmt/format.h>
 
 #include "core/errors.h"
-#include "engine/mask_plan.h"
+#include "engine/engine.h"
 #include "grad/loss_backward.h"
 #include "grad/optimizer.h"
 #include "layers/rnn.h"
@@ -23,39 +25,13 @@ void Layer::backward(const BackwardArgs&, BackwardResult&) const {
 
 namespace {
 
-struct ForwardTape {
-  std::vector<Tensor> inputs;  // [L]: each layer's input
-  std::vector<OptMask> masks;  // [L]: the mask handed to call()
-  std::vector<OptMask> output_masks;  // [L]: the mask each layer handed on
-  Tensor output;               // the last layer's output
-  OptMask output_mask;
-  std::optional<Tensor> keras_logits;
-};
-
-ForwardTape forward_again(const Scenario& scenario, RunMode mode) {
-  ForwardTape tape;
-  Tensor x = scenario.input;
-  OptMask mask;
-  std::optional<Tensor> logits;
-  // The engine's own mask plan, so that the backward pass sees exactly the masks the forward saw.
-  const std::vector<MaskAction> plan = plan_masks(scenario.layers, mode);
-  for (std::size_t i = 0; i < scenario.layers.size(); ++i) {
-    const Layer& layer = *scenario.layers[i];
-    const OptMask call_mask = layer.supports_masking() ? mask : OptMask{};
-    ForwardResult result;
-    LayerRecord unused;
-    layer.forward({x, call_mask, logits ? &*logits : nullptr, mode, Detail::outputs}, result, unused);
-    tape.inputs.push_back(std::move(x));
-    tape.masks.push_back(call_mask);
-    mask = mask_after(plan[i], mask, std::move(result.mask));
-    tape.output_masks.push_back(mask);
-    x = std::move(result.output);
-    logits = std::move(result.keras_logits);
+// d += g, starting from g where nothing arrived yet.
+void accumulate(Tensor& d, Tensor g) {
+  if (d.values.empty()) {
+    d = std::move(g);
+    return;
   }
-  tape.output = std::move(x);
-  tape.output_mask = std::move(mask);
-  tape.keras_logits = std::move(logits);
-  return tape;
+  for (std::size_t k = 0; k < d.size(); ++k) d.values[k] += g.values[k];
 }
 
 }  // namespace
@@ -64,29 +40,52 @@ TrainSpec train_spec_of(const Scenario& scenario) { return scenario.train.value_
 
 std::optional<GradRecord> compute_gradients(const Scenario& scenario, RunMode mode, bool record_steps) {
   if (!scenario.loss || !scenario.target) return std::nullopt;
-  const ForwardTape tape = forward_again(scenario, mode);
-  const Tensor* logits = tape.keras_logits ? &*tape.keras_logits : nullptr;
-  const LossRecord loss = compute_loss(*scenario.loss, tape.output, logits, tape.output_mask, *scenario.target);
-  LossGradient lg = loss_backward(*scenario.loss, tape.output, logits, loss, *scenario.target);
+  GraphTape tape;
+  run_model(scenario, mode, Detail::outputs, &tape);
+  const std::size_t out = tape.model_inputs + scenario.layers.size() - 1;  // the model's output: the last layer
+  const Tensor* logits = tape.logits[out] ? &*tape.logits[out] : nullptr;
+  const LossRecord loss = compute_loss(*scenario.loss, tape.values[out], logits, tape.output_masks.back(),
+                                       *scenario.target);
+  LossGradient lg = loss_backward(*scenario.loss, tape.values[out], logits, loss, *scenario.target);
 
   GradRecord record;
   record.loss = loss.value;
   record.layers.resize(scenario.layers.size());
-  Tensor d_y = std::move(lg.d_pred);
-  std::optional<Tensor> d_logits = std::move(lg.d_logits);
-  for (std::size_t i = scenario.layers.size(); i-- > 0;) {
+  // Per tensor: ∂loss/∂tensor, summed over its readers, and ∂loss/∂ the logits behind it.
+  std::vector<Tensor> d(tape.values.size());
+  std::vector<std::optional<Tensor>> d_logits(tape.values.size());
+  d[out] = std::move(lg.d_pred);
+  d_logits[out] = std::move(lg.d_logits);
+  for (auto it = scenario.execution_order.rbegin(); it != scenario.execution_order.rend(); ++it) {
+    const std::size_t i = *it;
     const Layer& layer = *scenario.layers[i];
+    const auto& sources = scenario.wiring[i].sources;
+    const std::size_t y = tape.model_inputs + i;
+    // A layer whose output no path takes to the loss sends back zeros (TensorFlow: no gradient at all).
+    if (d[y].values.empty()) d[y] = Tensor(tape.values[y].shape);
+    BackwardArgs args{tape.values[tape.at(sources[0])], tape.call_masks[i][0], d[y],
+                      d_logits[y] ? &*d_logits[y] : nullptr, mode, record_steps};
+    for (const NodeRef& source : sources) args.inputs.push_back(&tape.values[tape.at(source)]);
+    args.input_masks = tape.call_masks[i];
     BackwardResult result;
-    layer.backward({tape.inputs[i], tape.masks[i], d_y, d_logits ? &*d_logits : nullptr, mode, record_steps}, result);
+    layer.backward(args, result);
+    if (result.d_inputs.empty()) result.d_inputs.push_back(std::move(result.d_input));
+    for (std::size_t j = 0; j < sources.size(); ++j) {
+      const std::size_t x = tape.at(sources[j]);
+      if (!result.d_inputs[j].values.empty()) accumulate(d[x], std::move(result.d_inputs[j]));
+    }
+    if (result.d_input_logits) {
+      auto& dl = d_logits[tape.at(sources[0])];
+      if (dl) accumulate(*dl, std::move(*result.d_input_logits));
+      else dl = std::move(result.d_input_logits);
+    }
     LayerGradient& g = record.layers[i];
     g = std::move(result.grad);
     g.name = layer.name();
     g.type = layer.type();
-    g.output_gradient = std::move(d_y);
+    g.output_gradient = std::move(d[y]);
     g.output_mask = tape.output_masks[i];
-    g.logits_gradient = std::move(d_logits);
-    d_y = std::move(result.d_input);
-    d_logits = std::move(result.d_input_logits);
+    g.logits_gradient = std::move(d_logits[y]);
   }
 
   record.train.spec = train_spec_of(scenario);
@@ -107,16 +106,6 @@ std::size_t step_gradient_floats(const Scenario& scenario) {
 }
 
 std::string no_backward_reason(const Scenario& scenario) {
-  // The backward driver walks a Sequential stack: each layer reads the one before it.
-  for (std::size_t i = 0; i < scenario.wiring.size(); ++i) {
-    const auto& sources = scenario.wiring[i].sources;
-    const bool reads_previous = sources.size() == 1 && (i == 0 ? sources[0].model_input && sources[0].index == 0
-                                                               : !sources[0].model_input && sources[0].index == i - 1);
-    if (!reads_previous)
-      return fmt::format("layer \"{}\" reads {} input{} of its own choosing: maskviz's backward pass covers "
-                         "Sequential models only, so this model with branches has no gradients yet",
-                         scenario.layers[i]->name(), sources.size(), sources.size() == 1 ? "" : "s");
-  }
   for (const auto& layer : scenario.layers)
     if (!layer->has_backward())
       return fmt::format("maskviz has no backward pass for {} layers yet (layer \"{}\"), so this scenario has no "

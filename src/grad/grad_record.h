@@ -29,10 +29,19 @@ struct LookupGradient {
   Tensor contribution;      // [F]
 };
 
+// ∂loss/∂ one tensor an attention layer read, as this layer sends it back (a tensor read elsewhere too
+// also gets what the other readers send), with the mask that tensor carried into the call.
+struct InputGradient {
+  std::string role;   // "query", "value", "key"
+  Tensor gradient;    // the input's shape, [B, steps, F]
+  OptMask mask;       // [B, steps], true = keep; empty in the unmasked run or without a mask
+  bool also_key = false;  // no key tensor was passed: the value served as the key, and this sums both shares
+};
+
 struct LayerGradient {
   // What the layer's gradient holds beyond its weights, said by the layer that computes it, so that a
   // renderer never reads it from the layer's type.
-  enum class Kind { plain, recurrent, lookup_table };
+  enum class Kind { plain, recurrent, lookup_table, attention };
   std::string name;
   std::string type;
   Kind kind = Kind::plain;
@@ -42,6 +51,7 @@ struct LayerGradient {
   std::optional<Tensor> logits_gradient;  // ∂loss/∂logits when the loss read this layer's _keras_logits
   std::vector<StepGradient> steps;      // recurrent layers: ordered by batch, then processing order
   std::vector<LookupGradient> lookups;  // Embedding: ordered by batch, then time
+  std::vector<InputGradient> inputs;    // attention: what each input tensor receives, by role
   std::vector<LayerGradient> sublayers; // Bidirectional: forward, backward
   std::vector<std::string> gate_names;  // recurrent layers: the column blocks of kernel and recurrent_kernel
 };

@@ -15,6 +15,7 @@
 
 #include "core/errors.h"
 #include "layers/attention_core.h"
+#include "layers/backward.h"
 #include "layers/layer.h"
 #include "scenario/json_fields.h"
 
@@ -69,6 +70,11 @@ class AttentionLayer final : public Layer {
     return Layer::record_floats(detail) + 2 * output_shape_[0] * output_shape_[1] * input_shape_[1] * 4;
   }
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override;
+  bool has_backward() const override { return true; }
+  void backward(const BackwardArgs& args, BackwardResult& result) const override {  // attention_backward.cpp
+    attention_backward(args, {use_scale_, concat_, causal_, has_key_, use_scale_ ? &weight("scale") : nullptr,
+                              concat_ ? &weight("concat_score_weight") : nullptr}, result);
+  }
 
  private:
   void score(AttentionRecord& a, const Tensor& q, const Tensor& k) const;

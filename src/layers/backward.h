@@ -2,6 +2,9 @@
 // <layer>_backward.cpp with its equations on top (the recurrent one is RnnLayer::backward, rnn_backward.cpp).
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 #include "layers/activations.h"
 #include "layers/layer.h"
 
@@ -18,5 +21,31 @@ void embedding_backward(const BackwardArgs& args, const Tensor& table, bool mark
 void masking_backward(const BackwardArgs& args, float mask_value, BackwardResult& result);
 void global_average_pooling_backward(const BackwardArgs& args, BackwardResult& result);
 void global_max_pooling_backward(const BackwardArgs& args, BackwardResult& result);
+
+// Add: every input receives dy. Concatenate (last axis): each input its own columns of dy.
+void add_backward(const BackwardArgs& args, BackwardResult& result);
+void concatenate_backward(const BackwardArgs& args, BackwardResult& result);
+// LayerNormalization over the last axis: gamma, beta [F] or nullptr (scale=False, center=False).
+void layer_normalization_backward(const BackwardArgs& args, const Tensor* gamma, const Tensor* beta, float epsilon,
+                                  BackwardResult& result);
+// Softmax over the last axis; keep [rows·F] says which entries the mask keeps (empty: no mask).
+void softmax_backward(const BackwardArgs& args, const std::vector<std::uint8_t>& keep, BackwardResult& result);
+
+// Attention (the Keras layer): the config and its scalar weights (nullptr when absent).
+struct AttentionSpec {
+  bool use_scale = false, concat = false, causal = false, has_key = false;
+  const Tensor* scale = nullptr;                // []
+  const Tensor* concat_score_weight = nullptr;  // []
+};
+void attention_backward(const BackwardArgs& args, const AttentionSpec& spec, BackwardResult& result);
+
+// MultiHeadAttention: the config; the weights are read from `layer` by their Keras names.
+struct MultiHeadAttentionSpec {
+  std::size_t N = 0, H = 0, Hv = 0, E = 0;
+  bool use_bias = true, causal = false, explicit_path = false, has_key = false;
+  const std::vector<std::uint8_t>* attention_mask = nullptr;  // [B, T, S], true = may attend
+};
+void multi_head_attention_backward(const BackwardArgs& args, const MultiHeadAttentionSpec& spec, const Layer& layer,
+                                   BackwardResult& result);
 
 }  // namespace maskviz

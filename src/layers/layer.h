@@ -92,10 +92,16 @@ struct BackwardArgs {
   const Tensor* d_logits;  // ∂loss/∂_keras_logits of this output when the loss read them, else nullptr
   RunMode mode;
   bool record_steps;       // fill LayerGradient::steps and ::lookups
+  // Layers that read several tensors (merges, attention): each input and the mask handed to call(), in
+  // call order, as ForwardArgs has them. The first is `input` and `mask`.
+  std::vector<const Tensor*> inputs = {};
+  std::vector<OptMask> input_masks = {};
 };
 
 struct BackwardResult {
   Tensor d_input;                        // ∂loss/∂input; empty for Embedding (its input is token ids)
+  std::vector<Tensor> d_inputs;          // layers that read several tensors: ∂loss/∂ each, in call order
+                                         // (then d_input is unused); the driver adds up shared tensors
   std::optional<Tensor> d_input_logits;  // Dropout, linear Activation: the gradient goes to the logits behind the input
   LayerGradient grad;                    // weight gradients (same names as weights()), steps, lookups
 };
@@ -155,8 +161,8 @@ class Layer {
   virtual void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const = 0;
   // Recomputes what it needs from the input and the weights (never from a forward record).
   virtual void backward(const BackwardArgs& args, BackwardResult& result) const;
-  // Whether backward() is written for this layer; a scenario with a layer without one gets no gradients
-  // (the attention layers, for now), and `grad` says why instead of failing.
+  // Whether backward() is written for this layer; a scenario with a layer without one gets no gradients,
+  // and `grad` says why instead of failing.
   virtual bool has_backward() const { return false; }
   // Floats the per-step (recurrent) or per-lookup (Embedding) gradient terms of one run take; the
   // driver records them only within a budget.

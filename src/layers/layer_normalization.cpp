@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "core/errors.h"
+#include "layers/backward.h"
 #include "layers/layer.h"
 #include "scenario/json_fields.h"
 
@@ -56,6 +57,11 @@ class LayerNormalizationLayer final : public Layer {
         y[d] = x[d] * inv + ((center_ ? weight("beta").values[d] : 0.0f) - mean * inv);
       }
     }
+  }
+  bool has_backward() const override { return true; }
+  void backward(const BackwardArgs& args, BackwardResult& result) const override {
+    layer_normalization_backward(args, scale_ ? &weight("gamma") : nullptr, center_ ? &weight("beta") : nullptr,
+                                 static_cast<float>(epsilon_), result);
   }
 
  private:

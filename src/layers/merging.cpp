@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "layers/backward.h"
 #include "layers/layer.h"
 #include "scenario/json_fields.h"
 
@@ -22,6 +23,7 @@ class MergeLayer : public Layer {
   }
   bool supports_masking() const override { return true; }
   MaskAction mask_action(bool arrives, RunMode) const override { return arrives ? MaskAction::merged : MaskAction::none; }
+  bool has_backward() const override { return true; }
 
  protected:
   // OR of the masks that are there, or none; `any_missing_means_none` for Add.
@@ -69,6 +71,7 @@ class AddLayer final : public MergeLayer {
                              "l.629-631), so the loss below is unmasked.");
     record.payload.emplace<Merge>(Merge{"None if any input has no mask, else OR"});
   }
+  void backward(const BackwardArgs& args, BackwardResult& result) const override { add_backward(args, result); }
 };
 
 class ConcatenateLayer final : public MergeLayer {
@@ -109,6 +112,9 @@ class ConcatenateLayer final : public MergeLayer {
       result.mask = merge_masks(args.input_masks, false);
     }
     record.payload.emplace<Merge>(Merge{"OR of the masks (an input without one counts as all True)"});
+  }
+  void backward(const BackwardArgs& args, BackwardResult& result) const override {
+    concatenate_backward(args, result);
   }
 };
 

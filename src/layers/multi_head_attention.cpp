@@ -21,6 +21,7 @@
 #include "core/eigen.h"
 #include "core/errors.h"
 #include "layers/attention_core.h"
+#include "layers/backward.h"
 #include "layers/layer.h"
 #include "scenario/json_fields.h"
 
@@ -87,6 +88,11 @@ class MultiHeadAttentionLayer final : public Layer {
     return Layer::record_floats(detail) + B_ * N_ * T_ * S_ * 2 + B_ * T_ * N_ * Hv_;
   }
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override;
+  bool has_backward() const override { return true; }
+  void backward(const BackwardArgs& args, BackwardResult& result) const override {  // *_backward.cpp
+    multi_head_attention_backward(args, {N_, H_, Hv_, E_, use_bias_, causal_, explicit_path(), has_key_,
+                                         attention_mask_ ? &*attention_mask_ : nullptr}, *this, result);
+  }
 
  private:
   bool explicit_path() const { return return_scores_ || dropout_ > 0; }

@@ -11,6 +11,7 @@
 
 #include "core/errors.h"
 #include "layers/attention_core.h"
+#include "layers/backward.h"
 #include "layers/layer.h"
 #include "scenario/json_fields.h"
 
@@ -51,17 +52,31 @@ class SoftmaxLayer final : public Layer {
     for (std::size_t r = 0; r < rows; ++r) {
       const float* x = args.input.row(r);  // [F]
       float* y = result.output.row(r);     // [F]
-      auto keep = [&](std::size_t f) {
-        if (m == nullptr) return true;
-        if (input_shape_.size() == 2) return m->at(r, f);  // [B, T]: row r is sequence r
-        const std::size_t t = r % input_shape_[1];          // [B, T, D]: the mask's axes are (T, D)
-        return m->at(m->batch == 1 ? 0 : t, m->time == 1 ? 0 : f);
-      };
+      auto keep = [&](std::size_t f) { return m == nullptr || keeps(*m, r, f); };
       float max = -INFINITY, sum = 0;
       for (std::size_t f = 0; f < F; ++f) max = std::max(max, y[f] = keep(f) ? x[f] : kLargeNegative);  // (1)
       for (std::size_t f = 0; f < F; ++f) sum += (y[f] = std::exp(y[f] - max));                          // (2)
       for (std::size_t f = 0; f < F; ++f) y[f] = keep(f) ? y[f] / sum : 0.0f;                            // (3)
     }
+  }
+  bool has_backward() const override { return true; }
+  void backward(const BackwardArgs& args, BackwardResult& result) const override {
+    std::vector<std::uint8_t> keep;  // [rows, F]
+    if (args.mask) {
+      const std::size_t F = args.input.row_length(), rows = args.input.size() / F;
+      keep.resize(rows * F);
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t f = 0; f < F; ++f) keep[r * F + f] = keeps(*args.mask, r, f);
+    }
+    softmax_backward(args, keep, result);
+  }
+
+ private:
+  // Whether the mask keeps entry f of row r of the input.
+  bool keeps(const Mask& m, std::size_t r, std::size_t f) const {
+    if (input_shape_.size() == 2) return m.at(r, f);  // [B, T]: row r is sequence r
+    const std::size_t t = r % input_shape_[1];         // [B, T, D]: the mask's axes are (T, D)
+    return m.at(m.batch == 1 ? 0 : t, m.time == 1 ? 0 : f);
   }
 };
 

@@ -47,6 +47,18 @@ void write_layer_gradients(JsonWriter& w, const LayerGradient* grad,
     if (grad == nullptr) w.null();
     else write_tensor(w, grad->output_gradient);
   });
+  field("input_gradients", [&] {
+    if (grad == nullptr || grad->inputs.empty()) {
+      w.null();
+      return;
+    }
+    w.begin_object();
+    for (const auto& in : grad->inputs) {
+      w.key(in.role);
+      write_tensor(w, in.gradient);
+    }
+    w.end_object();
+  });
 }
 
 void write_step_gradient(JsonWriter& w, const StepGradient* step) {

@@ -20,7 +20,9 @@ bool is_recurrent(const LayerGradient& g) {
 }
 
 // ∂loss/∂output one row per (sequence, step), or per sequence, with the mask glyph where there is one.
-void print_rows(Printer& p, const Tensor& t, const OptMask& mask, const std::string& what) {
+}  // namespace
+
+void print_grad_rows(Printer& p, const Tensor& t, const OptMask& mask, const std::string& what) {
   const Style& s = p.style();
   const bool timed = t.rank() == 3;
   const std::size_t T = timed ? t.dim(1) : 1, n = t.row_length();
@@ -49,6 +51,8 @@ void print_rows(Printer& p, const Tensor& t, const OptMask& mask, const std::str
   if (!grid.empty()) p.grid(grid, 4);
 }
 
+namespace {
+
 float largest(const Tensor& t) {
   float m = 0;
   for (float v : t.values) m = std::isnan(v) || std::isnan(m) ? NAN : std::max(m, std::fabs(v));
@@ -72,13 +76,14 @@ void print_layer(Printer& p, const LayerGradient& g) {
   }
   const Style& s = p.style();
   p.heading(fmt::format("{} ({}) {} gradient", g.name, g.type, s.bullet()));
-  print_rows(p, g.output_gradient, g.output_mask, "dloss/doutput");
+  print_grad_rows(p, g.output_gradient, g.output_mask, "dloss/doutput");
   if (g.logits_gradient) {
     p.note("the loss reads the logits behind this sigmoid/softmax (Keras' _keras_logits): TensorFlow has no "
            "gradient at the probabilities above (shown for the same loss written on them); every weight "
            "gradient flows through dloss/dlogits below.", 2);
-    print_rows(p, *g.logits_gradient, g.output_mask, "dloss/dlogits");
+    print_grad_rows(p, *g.logits_gradient, g.output_mask, "dloss/dlogits");
   }
+  if (g.kind == LayerGradient::Kind::attention) print_grad_attention_inputs(p, g);
   if (is_recurrent(g)) print_grad_steps(p, g);
   const bool table = g.kind == LayerGradient::Kind::lookup_table;
   if (table) print_grad_lookups(p, g);
@@ -133,6 +138,9 @@ void print_answers(Printer& p, const GradRecord& g, RunMode mode) {
               "  ");
   for (std::size_t i = 0; i < g.layers.size(); ++i)
     if (const std::string row = padding_row_words(g, i, mode); !row.empty()) p.paragraph(row, "  ");
+  for (const LayerGradient& layer : g.layers)
+    if (layer.kind == LayerGradient::Kind::attention)
+      if (const std::string answer = attention_answer(layer); !answer.empty()) p.paragraph(answer, "  ");
   p.heading("is it like dropout?");
   p.paragraph("No. Dropout zeroes random activations during training, different ones at every step of training, "
               "and is the identity at inference. Masking removes whole time steps from the loss and from every "

@@ -25,6 +25,12 @@ void print_matrix(Printer& p, const Tensor& m, std::size_t group, const std::vec
 void print_grad_steps(Printer& p, const LayerGradient& layer);
 // Each embedding row's gradient with the lookups that fed it.
 void print_grad_lookups(Printer& p, const LayerGradient& layer);
+// ∂loss/∂(tensor) one row per (sequence, step), masked rows marked; exactly-0 masked rows said so.
+void print_grad_rows(Printer& p, const Tensor& t, const OptMask& mask, const std::string& what);
+// Attention layers (text_grad_attention.cpp): the gradient each input tensor receives, and the answer to
+// "do masked keys and values get exactly 0?" from those numbers ("" when nothing is masked).
+void print_grad_attention_inputs(Printer& p, const LayerGradient& layer);
+std::string attention_answer(const LayerGradient& layer);
 // Weights before and after one optimizer step, unchanged rows named.
 void print_train(Printer& p, const GradRecord& grad);
 // For `maskviz diff` (text_diff_grad.cpp): which weights' gradients differ between the runs, and where.

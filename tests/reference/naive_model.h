@@ -327,13 +327,88 @@ inline double loss_term(LossKind kind, bool logits, const double* y, double labe
   return total;
 }
 
-// The loss value model.evaluate reports, in double.
-inline double naive_loss(const Scenario& sc, RunMode mode, const Params& p, const std::optional<Nudge>& nudge = {}) {
-  State s{{sc.input.shape, Vec(sc.input.values.begin(), sc.input.values.end())}, {}, {}};
-  for (std::size_t i = 0; i < sc.layers.size(); ++i) {
-    layer_forward(s, *sc.layers[i], p[i], mode);
-    if (nudge && nudge->layer == i) s.x.v[nudge->index] += nudge->delta;
+}  // namespace maskviz::reference
+
+#include "naive_attention.h"
+
+namespace maskviz::reference {
+
+// A layer that reads several tensors (or a graph-only layer): `s` starts as a copy of the first input.
+// Mask rules of Keras 3 (keras-masking.md, attention-and-gradients.md §A): merges build theirs from the
+// inputs' masks, attention layers hand on the query's, the others pass theirs on.
+inline void graph_layer_forward(State& s, const std::vector<State>& in, const Layer& layer, const std::vector<Vec>& w,
+                                RunMode mode) {
+  const std::string type = layer.type();
+  const Json c = layer.config();
+  if (type == "Add") {
+    s.logits.reset();
+    bool all = true;
+    for (std::size_t i = 1; i < in.size(); ++i)
+      for (std::size_t e = 0; e < s.x.v.size(); ++e) s.x.v[e] += in[i].x.v[e];
+    for (const State& x : in) all = all && x.mask.has_value();
+    s.mask.reset();
+    if (all) {
+      s.mask = in[0].mask;
+      for (const State& x : in)
+        for (std::size_t e = 0; e < s.mask->size(); ++e) (*s.mask)[e] |= (*x.mask)[e];
+    }
+  } else if (type == "Concatenate") {
+    s.logits.reset();
+    std::size_t F = 0;
+    bool any = false;
+    for (const State& x : in) F += x.x.row_length(), any = any || x.mask.has_value();
+    const std::size_t rows = s.x.v.size() / s.x.row_length();
+    DTensor out{s.x.shape, Vec(rows * F)};
+    out.shape.back() = F;
+    for (std::size_t r = 0; r < rows; ++r) {
+      double* y = out.row(r);
+      for (const State& x : in) y = std::copy_n(x.x.row(r), x.x.row_length(), y);
+    }
+    s.x = out;
+    s.mask.reset();
+    if (any) {
+      s.mask = std::vector<std::uint8_t>(s.x.shape[0] * s.x.shape[1], 0);
+      for (const State& x : in)
+        for (std::size_t e = 0; e < s.mask->size(); ++e) (*s.mask)[e] |= x.mask ? (*x.mask)[e] : 1;
+    }
+  } else if (type == "LayerNormalization") {
+    s.logits.reset();
+    naive_layer_norm(s.x, c, layer, w);
+  } else if (type == "Softmax") {
+    s.logits.reset();
+    naive_softmax(s.x, s.mask, s.x.shape[0], s.x.shape[1]);
+  } else if (type == "Attention") {
+    const DTensor& k = in.size() > 2 ? in[2].x : in[1].x;
+    s.x = naive_attention(in[0].x, in[1].x, k, in[0].mask, in[1].mask, c, layer, w);
+    s.logits.reset();
+  } else if (type == "MultiHeadAttention") {
+    const DTensor& k = in.size() > 2 ? in[2].x : in[1].x;
+    s.x = naive_mha(in[0].x, in[1].x, k, in[0].mask, in[1].mask, in.size() > 2 ? in[2].mask : DMask{}, c, layer, w);
+    s.logits.reset();
+  } else {
+    layer_forward(s, layer, w, mode);
   }
+}
+
+// The loss value model.evaluate reports, in double: the Functional walk in Keras' order (a Sequential
+// stack is its simplest case), MultiHeadAttention clearing the masks of the tensors it read (§A.1.3).
+inline double naive_loss(const Scenario& sc, RunMode mode, const Params& p, const std::optional<Nudge>& nudge = {}) {
+  const std::size_t I = sc.inputs.size();
+  std::vector<State> tensors(I + sc.layers.size());
+  for (std::size_t i = 0; i < I; ++i)
+    tensors[i].x = {sc.inputs[i].values.shape, Vec(sc.inputs[i].values.values.begin(), sc.inputs[i].values.values.end())};
+  auto at = [&](const NodeRef& r) { return r.model_input ? r.index : I + r.index; };
+  for (std::size_t i : sc.execution_order) {
+    std::vector<State> in;
+    for (const NodeRef& r : sc.wiring[i].sources) in.push_back(tensors[at(r)]);
+    State s = in[0];
+    graph_layer_forward(s, in, *sc.layers[i], p[i], mode);
+    if (sc.layers[i]->type() == "MultiHeadAttention")
+      for (const NodeRef& r : sc.wiring[i].sources) tensors[at(r)].mask.reset();
+    if (nudge && nudge->layer == i) s.x.v[nudge->index] += nudge->delta;
+    tensors[I + i] = std::move(s);
+  }
+  State& s = tensors.back();
   const LossSpec& spec = *sc.loss;
   const bool reads_logits = s.logits && spec.kind != LossKind::mse && spec.kind != LossKind::mae;
   const DTensor& scores = reads_logits ? *s.logits : s.x;
