@@ -12,6 +12,7 @@
 #include "analysis/attention_compare.h"
 #include "core/errors.h"
 #include "engine/engine.h"
+#include "layers/attention_core.h"
 #include "scenario/scenario.h"
 
 namespace maskviz {
@@ -326,6 +327,33 @@ TEST(GraphRefusals, NamedModelInputs) {
   EXPECT_NE(r.second.find("batch size"), std::string::npos) << r.second;
   r = refusal(kEmb, R"("input": {"tokens": [[1]]}, "inputs": {"a": {"tokens": [[1]]}})");
   EXPECT_EQ(r.first, "/inputs");
+}
+
+
+// A softmax row does not depend on where the record's buffers lie: its exp and sum run in an aligned
+// scratch row. (Run in place, an unaligned row moved the vector packets' boundaries, and with them which
+// elements took the vectorised exp and the order of the sum: the last bit of a weight followed malloc.)
+TEST(AttentionCore, ASoftmaxRowIsTheSameWhereverTheRowLies) {
+  constexpr std::size_t S = 37;
+  AttentionRecord a;
+  a.path = AttentionRecord::Path::fused;
+  a.mask_constant = kFusedMaskConstant;
+  a.key_steps = S;
+  std::vector<float> scores(S);
+  std::vector<std::uint8_t> mask(S);
+  for (std::size_t s = 0; s < S; ++s) {
+    scores[s] = std::sin(0.7f * static_cast<float>(s)) * 3.0f;
+    mask[s] = s % 5 != 3;
+  }
+  Eigen::ArrayXf scratch;
+  std::vector<float> want(S);
+  masked_softmax_row(a, scores.data(), mask.data(), want.data(), scratch);
+  for (std::size_t offset = 1; offset < 16; ++offset) {
+    std::vector<float> in(S + 16), out(S + 16);
+    std::copy(scores.begin(), scores.end(), in.begin() + static_cast<std::ptrdiff_t>(offset));
+    masked_softmax_row(a, in.data() + offset, mask.data(), out.data() + offset, scratch);
+    for (std::size_t s = 0; s < S; ++s) EXPECT_EQ(out[offset + s], want[s]) << "offset " << offset << " s " << s;
+  }
 }
 
 }  // namespace

@@ -159,29 +159,34 @@ Tensor MultiHeadAttentionLayer::project(const Tensor& x, const char* kernel, con
   return out;
 }
 
-// (4), (6), (7) per sequence and head: strided views of Q [T, H], K [S, H], V [S, Hv] inside [B, steps, N, ·].
+// (4), (6), (7), one (sequence, head) at a time, so that its [T, S] block of scores is still in cache when
+// the softmax reads it and its weights when P·V reads them: strided views of Q [T, H], K [S, H], V [S, Hv]
+// inside [B, steps, N, ·], contiguous blocks of the record's scores and weights [B, N, T, S].
 void MultiHeadAttentionLayer::attend(AttentionRecord& a, const Tensor& Q, const Tensor& K, const Tensor& V) const {
   const auto T = static_cast<Eigen::Index>(T_), S = static_cast<Eigen::Index>(S_);
   const auto H = static_cast<Eigen::Index>(H_), Hv = static_cast<Eigen::Index>(Hv_);
   a.scores = Tensor({B_, N_, T_, S_});
+  a.weights = Tensor({B_, N_, T_, S_});
+  a.context = Tensor({B_, T_, N_, Hv_});
+  const std::uint8_t* mask = a.combined_mask ? a.combined_mask->data() : nullptr;  // [B, T, S]
+  Eigen::ArrayXf scratch(S);
   for (std::size_t b = 0; b < B_; ++b)
     for (std::size_t n = 0; n < N_; ++n) {
       ConstStridedRows q(Q.data() + (b * T_ * N_ + n) * H_, T, H, Eigen::OuterStride<>(static_cast<Eigen::Index>(N_ * H_)));
       ConstStridedRows k(K.data() + (b * S_ * N_ + n) * H_, S, H, Eigen::OuterStride<>(static_cast<Eigen::Index>(N_ * H_)));
-      MatMap L(a.scores.data() + (b * N_ + n) * T_ * S_, T, S);  // [T, S]
+      ConstStridedRows v(V.data() + (b * S_ * N_ + n) * Hv_, S, Hv, Eigen::OuterStride<>(static_cast<Eigen::Index>(N_ * Hv_)));
+      float* scores = a.scores.data() + (b * N_ + n) * T_ * S_;    // [T, S]
+      float* weights = a.weights.data() + (b * N_ + n) * T_ * S_;  // [T, S]
+      MatMap L(scores, T, S);
       if (explicit_path()) L.noalias() = (q * a.scale) * k.transpose();
       else L.noalias() = a.scale * (q * k.transpose());  // the GEMM's alpha: each dot product, then the scale
-    }
-  masked_softmax(a);
-  a.context = Tensor({B_, T_, N_, Hv_});
-  for (std::size_t b = 0; b < B_; ++b)
-    for (std::size_t n = 0; n < N_; ++n) {
-      ConstMatMap P(a.weights.data() + (b * N_ + n) * T_ * S_, T, S);
-      ConstStridedRows v(V.data() + (b * S_ * N_ + n) * Hv_, S, Hv, Eigen::OuterStride<>(static_cast<Eigen::Index>(N_ * Hv_)));
+      for (std::size_t t = 0; t < T_; ++t)
+        masked_softmax_row(a, scores + t * S_, mask ? mask + (b * T_ + t) * S_ : nullptr, weights + t * S_, scratch);
       Eigen::Map<Mat, 0, Eigen::OuterStride<>> o(a.context.data() + (b * T_ * N_ + n) * Hv_, T, Hv,
                                                   Eigen::OuterStride<>(static_cast<Eigen::Index>(N_ * Hv_)));
-      o.noalias() = P * v;
+      o.noalias() = ConstMatMap(weights, T, S) * v;
     }
+  find_fully_masked_rows(a);
 }
 
 void MultiHeadAttentionLayer::forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const {
