@@ -194,6 +194,7 @@ TEST(Graphs, ResidualAddLosesTheMaskAfterMultiHeadAttention) {
   const LayerRecord& add = run.layers[2];
   ASSERT_EQ(add.input_masks.size(), 2u);
   EXPECT_FALSE(add.input_masks[0].has_value());  // cleared by mha
+  EXPECT_EQ(add.input_masks_cleared_by, (std::vector<std::string>{"mha", ""}));
   EXPECT_TRUE(add.input_masks[1].has_value());   // mha's output carries the query mask
   EXPECT_FALSE(add.output_mask.has_value());
   ASSERT_TRUE(run.loss.has_value());

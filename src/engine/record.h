@@ -222,6 +222,9 @@ struct LayerRecord {
   std::vector<std::string> inputs;
   std::vector<std::string> input_roles;
   std::vector<OptMask> input_masks;
+  // Per input: the layer that had set the mask this tensor carried to None in place before this layer
+  // read it (a MultiHeadAttention that read it earlier), else empty.
+  std::vector<std::string> input_masks_cleared_by;
 
   // The payload as kind K, or nullptr when it holds another kind.
   template <class K> const K* as() const { return std::get_if<K>(&payload); }
