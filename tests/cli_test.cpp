@@ -296,5 +296,18 @@ TEST(CliValidate, AnAddThatLosesTheMaskSaysWhy) {
   EXPECT_NE(r.out.find("  mask    " + why), std::string::npos) << r.out;
 }
 
+// Detail full shows each head's Q, K and V as products; detail steps does not.
+TEST(CliRun, DetailFullShowsTheProjectionsPerHead) {
+  const std::string scenario = "scenarios/16e-residual-loses-mask.json";
+  const CliResult full = run_cli({"run", scenario, "--detail", "full", "--width", "1000"});
+  ASSERT_EQ(full.status, 0) << full.err;
+  EXPECT_NE(full.out.find("      Q = query · query_kernel[:, 1, :] + query_bias[1]   [5, 2]"), std::string::npos) << full.out;
+  EXPECT_NE(full.out.find("      K = value · key_kernel[:, 0, :] + key_bias[0]   [5, 2]"), std::string::npos);
+  EXPECT_NE(full.out.find("    query [5, 4], what the projections read"), std::string::npos);
+  const CliResult steps = run_cli({"run", scenario, "--detail", "steps", "--width", "1000"});
+  ASSERT_EQ(steps.status, 0) << steps.err;
+  EXPECT_EQ(steps.out.find("Q = query"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace maskviz

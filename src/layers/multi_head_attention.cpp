@@ -84,13 +84,17 @@ class MultiHeadAttentionLayer final : public Layer {
   }
   std::vector<WeightSpec> weight_specs() const override;
   std::size_t record_floats(Detail detail) const override {
-    return Layer::record_floats(detail) + B_ * N_ * T_ * S_ * 2 + B_ * T_ * N_ * Hv_;
+    std::size_t floats = Layer::record_floats(detail) + B_ * N_ * T_ * S_ * 2 + B_ * T_ * N_ * Hv_;
+    if (detail == Detail::full)  // the projections: each operand, and its product and result per head
+      floats += B_ * (T_ * Dq_ + S_ * (Dk_ + Dv_)) + 2 * B_ * N_ * (T_ * H_ + S_ * (H_ + Hv_));
+    return floats;
   }
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override;
 
  private:
   bool explicit_path() const { return return_scores_ || dropout_ > 0; }
-  Tensor project(const Tensor& x, const char* kernel, const char* bias, std::size_t heads_dim) const;
+  Tensor project(const Tensor& x, const char* kernel, const char* bias, std::size_t heads_dim,
+                 AttentionProjection* shown) const;
   void attend(AttentionRecord& a, const Tensor& Q, const Tensor& K, const Tensor& V) const;
   void add_notes(const AttentionRecord& a, LayerRecord& record) const;
 
@@ -147,15 +151,18 @@ std::vector<WeightSpec> MultiHeadAttentionLayer::weight_specs() const {
   return specs;
 }
 
-// (1)-(3): x [B, steps, D] · kernel [D, N·heads_dim] + bias → [B, steps, N, heads_dim].
-Tensor MultiHeadAttentionLayer::project(const Tensor& x, const char* kernel, const char* bias,
-                                        std::size_t heads_dim) const {
+// (1)-(3): x [B, steps, D] · kernel [D, N·heads_dim] + bias → [B, steps, N, heads_dim]. `shown` (Detail::full)
+// receives the operand, the product before the bias and the result.
+Tensor MultiHeadAttentionLayer::project(const Tensor& x, const char* kernel, const char* bias, std::size_t heads_dim,
+                                        AttentionProjection* shown) const {
   const Tensor& W = weight(kernel);  // [D, N, heads_dim]
   Tensor out({x.dim(0), x.dim(1), N_, heads_dim});
   const auto cols = static_cast<Eigen::Index>(N_ * heads_dim);
   MatMap y(out.data(), static_cast<Eigen::Index>(x.dim(0) * x.dim(1)), cols);
   y.noalias() = as_matrix(x) * ConstMatMap(W.data(), static_cast<Eigen::Index>(W.dim(0)), cols);
+  if (shown) shown->operand = x, shown->product = out;
   if (use_bias_) y.rowwise() += ConstMatMap(weight(bias).data(), 1, cols).row(0);
+  if (shown) shown->result = out;
   return out;
 }
 
@@ -205,9 +212,17 @@ void MultiHeadAttentionLayer::forward(const ForwardArgs& args, ForwardResult& re
   a.explicit_mask = attention_mask_;
   a.clears_input_masks = true;
   combine_masks(a, true);
-  const Tensor Q = project(xq, "query_kernel", "query_bias", H_);   // [B, T, N, H]
-  const Tensor K = project(xk, "key_kernel", "key_bias", H_);       // [B, S, N, H]
-  const Tensor V = project(xv, "value_kernel", "value_bias", Hv_);  // [B, S, N, Hv]
+  // Detail::full shows each projection with its operand (the key projects the value when no key is given).
+  auto shown = [&](const char* symbol, const char* input, const char* kernel, const char* bias) -> AttentionProjection* {
+    if (args.detail != Detail::full) return nullptr;
+    a.projections.push_back({symbol, input, kernel, use_bias_ ? bias : "", {}, {}, {}});
+    return &a.projections.back();
+  };
+  a.projections.reserve(3);
+  const Tensor Q = project(xq, "query_kernel", "query_bias", H_, shown("Q", "query", "query_kernel", "query_bias"));  // [B, T, N, H]
+  const Tensor K = project(xk, "key_kernel", "key_bias", H_,
+                           shown("K", has_key_ ? "key" : "value", "key_kernel", "key_bias"));                        // [B, S, N, H]
+  const Tensor V = project(xv, "value_kernel", "value_bias", Hv_, shown("V", "value", "value_kernel", "value_bias"));  // [B, S, N, Hv]
   attend(a, Q, K, V);
   // (8): O [B·T, N·Hv] · Wo [N·Hv, E] + bo.
   result.output = Tensor(output_shape_);
