@@ -12,6 +12,7 @@
 #include "analysis/attention_compare.h"
 #include "core/errors.h"
 #include "engine/engine.h"
+#include "layers/attention_core.h"
 #include "scenario/scenario.h"
 
 namespace maskviz {
@@ -193,6 +194,7 @@ TEST(Graphs, ResidualAddLosesTheMaskAfterMultiHeadAttention) {
   const LayerRecord& add = run.layers[2];
   ASSERT_EQ(add.input_masks.size(), 2u);
   EXPECT_FALSE(add.input_masks[0].has_value());  // cleared by mha
+  EXPECT_EQ(add.input_masks_cleared_by, (std::vector<std::string>{"mha", ""}));
   EXPECT_TRUE(add.input_masks[1].has_value());   // mha's output carries the query mask
   EXPECT_FALSE(add.output_mask.has_value());
   ASSERT_TRUE(run.loss.has_value());
@@ -326,6 +328,73 @@ TEST(GraphRefusals, NamedModelInputs) {
   EXPECT_NE(r.second.find("batch size"), std::string::npos) << r.second;
   r = refusal(kEmb, R"("input": {"tokens": [[1]]}, "inputs": {"a": {"tokens": [[1]]}})");
   EXPECT_EQ(r.first, "/inputs");
+}
+
+
+// Detail full records the projections. By hand, x = [[1, 2], [3, 4]] (B=1, T=S=2, D=2), N=2 heads of
+// key_dim 1: query_kernel[d][n][0] = [[1, 10], [100, 1000]], query_bias = [[0.5], [0.25]], so
+//   Q[t=0, n=0] = 1·1 + 2·100 = 201,  + 0.5  = 201.5      Q[t=0, n=1] = 1·10 + 2·1000 = 2010, + 0.25 = 2010.25
+//   Q[t=1, n=0] = 3·1 + 4·100 = 403,  + 0.5  = 403.5      Q[t=1, n=1] = 3·10 + 4·1000 = 4030, + 0.25 = 4030.25
+// Without a key tensor, K projects the value (Keras: key = value).
+TEST(MultiHeadAttention, DetailFullRecordsEachProjectionWithItsOperandProductAndResult) {
+  const std::string text = R"({"inputs": {"x": {"values": [[[1, 2], [3, 4]]]}},
+    "layers": [{"type": "MultiHeadAttention", "name": "mha", "num_heads": 2, "key_dim": 1,
+                "inputs": {"query": "x", "value": "x"},
+                "weights": [[[[1], [10]], [[100], [1000]]], [[0.5], [0.25]],
+                            [[[0], [1]], [[1], [0]]], [[0], [0]],
+                            [[[1], [0]], [[0], [1]]], [[1], [2]],
+                            [[[1, 0]], [[0, 1]]], [0, 0]]}]})";
+  const Scenario s = load_scenario(text, "projections");
+  const RunRecord run = run_model(s, RunMode::masked, Detail::full);
+  const auto* a = run.layers[0].as<AttentionRecord>();
+  ASSERT_NE(a, nullptr);
+  ASSERT_EQ(a->projections.size(), 3u);
+  const AttentionProjection& q = a->projections[0];
+  EXPECT_EQ(q.symbol, "Q");
+  EXPECT_EQ(q.input, "query");
+  EXPECT_EQ(q.kernel, "query_kernel");
+  EXPECT_EQ(q.bias, "query_bias");
+  EXPECT_EQ(q.operand.values, (std::vector<float>{1, 2, 3, 4}));
+  EXPECT_EQ(q.product.shape, (Shape{1, 2, 2, 1}));
+  EXPECT_EQ(q.product.values, (std::vector<float>{201, 2010, 403, 4030}));
+  EXPECT_EQ(q.result.values, (std::vector<float>{201.5f, 2010.25f, 403.5f, 4030.25f}));
+  EXPECT_EQ(a->projections[1].symbol, "K");
+  EXPECT_EQ(a->projections[1].input, "value");  // no key given: K projects the value
+  EXPECT_EQ(a->projections[1].result.values, (std::vector<float>{2, 1, 4, 3}));  // head 0 reads x[1], head 1 x[0]
+  EXPECT_EQ(a->projections[2].symbol, "V");
+  EXPECT_EQ(a->projections[2].result.values, (std::vector<float>{2, 4, 4, 6}));  // x[0] + 1, x[1] + 2
+  // The weighted sum reads these: head 0 at t=0 scores Q·K = 201.5·2 = 403 and 201.5·4 = 806; exp(-403)
+  // is 0 in float32, so P = [0, 1] and O = V[s=1, head 0] = 4 exactly.
+  EXPECT_EQ(a->context.values[0], 4.0f);
+
+  const RunRecord steps = run_model(s, RunMode::masked, Detail::steps);
+  EXPECT_TRUE(steps.layers[0].as<AttentionRecord>()->projections.empty());  // full only
+}
+
+// A softmax row does not depend on where the record's buffers lie: its exp and sum run in an aligned
+// scratch row. (Run in place, an unaligned row moved the vector packets' boundaries, and with them which
+// elements took the vectorised exp and the order of the sum: the last bit of a weight followed malloc.)
+TEST(AttentionCore, ASoftmaxRowIsTheSameWhereverTheRowLies) {
+  constexpr std::size_t S = 37;
+  AttentionRecord a;
+  a.path = AttentionRecord::Path::fused;
+  a.mask_constant = kFusedMaskConstant;
+  a.key_steps = S;
+  std::vector<float> scores(S);
+  std::vector<std::uint8_t> mask(S);
+  for (std::size_t s = 0; s < S; ++s) {
+    scores[s] = std::sin(0.7f * static_cast<float>(s)) * 3.0f;
+    mask[s] = s % 5 != 3;
+  }
+  Eigen::ArrayXf scratch;
+  std::vector<float> want(S);
+  masked_softmax_row(a, scores.data(), mask.data(), want.data(), scratch);
+  for (std::size_t offset = 1; offset < 16; ++offset) {
+    std::vector<float> in(S + 16), out(S + 16);
+    std::copy(scores.begin(), scores.end(), in.begin() + static_cast<std::ptrdiff_t>(offset));
+    masked_softmax_row(a, in.data() + offset, mask.data(), out.data() + offset, scratch);
+    for (std::size_t s = 0; s < S; ++s) EXPECT_EQ(out[offset + s], want[s]) << "offset " << offset << " s " << s;
+  }
 }
 
 }  // namespace

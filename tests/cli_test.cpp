@@ -273,5 +273,41 @@ TEST(CliValidate, SaysWhichWeightsWereDrawn) {
   EXPECT_NE(r.out.find("target  none"), std::string::npos);
 }
 
+// 16e: Add reads emb, whose mask mha (MultiHeadAttention) set to None in place, and mha's output, which
+// carries the query's mask; Merge.compute_mask returns None when any input's mask is None. validate and
+// run say it in the same words (analysis/mask_words).
+TEST(CliValidate, AnAddThatLosesTheMaskSaysWhy) {
+  const std::string scenario = "scenarios/16e-residual-loses-mask.json";
+  const std::string why =
+      "loses it: Add's output mask is None because emb carries no mask when Add runs (mha, which read emb "
+      "earlier, set that tensor's mask to None in place: multi_head_attention.py l.628-631), and "
+      "Merge.compute_mask returns None as soon as any input's mask is None (base_merge.py l.255-277), without "
+      "ORing the mask of mha: what reads its output gets no mask from it";
+  const CliResult v = run_cli({"validate", scenario, "--width", "1000"});
+  ASSERT_EQ(v.status, 0) << v.err;
+  EXPECT_NE(v.out.find("loses it: emb (cleared by mha) has none"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("residual: " + why), std::string::npos) << v.out;
+  EXPECT_EQ(v.out.find("merges its inputs' masks"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("no mask reaches the loss"), std::string::npos);
+
+  const CliResult r = run_cli({"run", scenario, "--width", "1000"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(has_line_starting(r.out, "  residual  Add                  loses it")) << r.out;
+  EXPECT_NE(r.out.find("  mask    " + why), std::string::npos) << r.out;
+}
+
+// Detail full shows each head's Q, K and V as products; detail steps does not.
+TEST(CliRun, DetailFullShowsTheProjectionsPerHead) {
+  const std::string scenario = "scenarios/16e-residual-loses-mask.json";
+  const CliResult full = run_cli({"run", scenario, "--detail", "full", "--width", "1000"});
+  ASSERT_EQ(full.status, 0) << full.err;
+  EXPECT_NE(full.out.find("      Q = query · query_kernel[:, 1, :] + query_bias[1]   [5, 2]"), std::string::npos) << full.out;
+  EXPECT_NE(full.out.find("      K = value · key_kernel[:, 0, :] + key_bias[0]   [5, 2]"), std::string::npos);
+  EXPECT_NE(full.out.find("    query [5, 4], what the projections read"), std::string::npos);
+  const CliResult steps = run_cli({"run", scenario, "--detail", "steps", "--width", "1000"});
+  ASSERT_EQ(steps.status, 0) << steps.err;
+  EXPECT_EQ(steps.out.find("Q = query"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace maskviz

@@ -1,6 +1,9 @@
 #include "analysis/mask_words.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 
 namespace maskviz {
 
@@ -23,6 +26,7 @@ std::string mask_action_words(const LayerRecord& layer) {
                          layer.type);
     case MaskAction::switched_off: return "would create one, but masks are switched off in this run";
     case MaskAction::merged:
+      if (const auto lost = lost_merge(layer)) return lost_merge_words(*lost);
       return layer.mask_use.reads.empty() ? "merges its inputs' masks"
                                           : fmt::format("merges its inputs' masks: {}", layer.mask_use.reads);
   }
@@ -41,6 +45,61 @@ std::string mask_action_short(MaskAction action) {
     case MaskAction::merged: return "merges";
   }
   return "";
+}
+
+std::string mask_action_short(const LayerRecord& layer) {
+  return lost_merge(layer) ? "loses it" : mask_action_short(layer.mask_action);
+}
+
+bool merge_loses_mask(MaskAction action, const std::vector<bool>& masked, bool output_masked) {
+  return action == MaskAction::merged && !output_masked && std::find(masked.begin(), masked.end(), true) != masked.end();
+}
+
+namespace {
+
+// The inputs without a mask, each with who cleared it: "emb (cleared by mha)".
+std::vector<std::string> unmasked_inputs(const LostMerge& lost) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < lost.inputs.size(); ++i)
+    if (!lost.masked[i])
+      out.push_back(lost.cleared_by[i].empty() ? lost.inputs[i]
+                                               : fmt::format("{} (cleared by {})", lost.inputs[i], lost.cleared_by[i]));
+  return out;
+}
+
+}  // namespace
+
+std::string lost_merge_words(const LostMerge& lost) {
+  std::vector<std::string> why;
+  for (std::size_t i = 0; i < lost.inputs.size(); ++i) {
+    if (lost.masked[i]) continue;
+    why.push_back(lost.cleared_by[i].empty()
+                      ? fmt::format("{} carries no mask (none was ever attached to it)", lost.inputs[i])
+                      : fmt::format("{} carries no mask when {} runs ({}, which read {} earlier, set that tensor's "
+                                    "mask to None in place: multi_head_attention.py l.628-631)",
+                                    lost.inputs[i], lost.type, lost.cleared_by[i], lost.inputs[i]));
+  }
+  std::vector<std::string> masked;
+  for (std::size_t i = 0; i < lost.inputs.size(); ++i)
+    if (lost.masked[i]) masked.push_back(lost.inputs[i]);
+  return fmt::format("loses it: {}'s output mask is None because {}, and Merge.compute_mask returns None as soon as "
+                     "any input's mask is None (base_merge.py l.255-277), without ORing the mask of {}: what reads its "
+                     "output gets no mask from it",
+                     lost.type, fmt::join(why, " and "), fmt::join(masked, ", "));
+}
+
+std::string lost_merge_short(const LostMerge& lost) {
+  return fmt::format("loses it: {} has none", fmt::join(unmasked_inputs(lost), ", "));
+}
+
+std::optional<LostMerge> lost_merge(const LayerRecord& layer) {
+  LostMerge lost{layer.type, layer.inputs, {}, {}};
+  for (std::size_t i = 0; i < layer.inputs.size(); ++i) {
+    lost.masked.push_back(i < layer.input_masks.size() && layer.input_masks[i].has_value());
+    lost.cleared_by.push_back(i < layer.input_masks_cleared_by.size() ? layer.input_masks_cleared_by[i] : "");
+  }
+  if (!merge_loses_mask(layer.mask_action, lost.masked, layer.output_mask.has_value())) return std::nullopt;
+  return lost;
 }
 
 std::string loss_mask_short(const LossRecord& loss) {

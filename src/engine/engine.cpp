@@ -28,6 +28,7 @@ struct GraphTensors {
   std::vector<Tensor> values;                     // model inputs first, then one per layer
   std::vector<OptMask> masks;                     // [B, T], true = keep
   std::vector<std::optional<Tensor>> logits;      // the input of a final sigmoid/softmax
+  std::vector<std::string> cleared_by;            // the layer that set a mask this tensor carried to None
   std::size_t model_inputs = 0;
   std::size_t at(const NodeRef& ref) const { return ref.model_input ? ref.index : model_inputs + ref.index; }
 };
@@ -38,6 +39,7 @@ GraphTensors graph_tensors(const Scenario& scenario) {
   const std::size_t n = g.model_inputs + scenario.layers.size();
   g.values.resize(n);
   g.masks.resize(n);
+  g.cleared_by.resize(n);
   g.logits.resize(n);
   // Functional.call attaches no mask to a model input here: tokens and values come without one.
   for (std::size_t i = 0; i < g.model_inputs; ++i) g.values[i] = scenario.inputs[i].values;
@@ -52,9 +54,11 @@ LayerRecord call_layer(const Scenario& scenario, std::size_t i, GraphTensors& g,
   const LayerWiring& wiring = scenario.wiring[i];
   std::vector<const Tensor*> inputs;
   std::vector<OptMask> masks;
+  std::vector<std::string> cleared_by;
   for (const NodeRef& source : wiring.sources) {
     inputs.push_back(&g.values[g.at(source)]);
     masks.push_back(g.masks[g.at(source)]);
+    cleared_by.push_back(g.masks[g.at(source)] ? std::string() : g.cleared_by[g.at(source)]);
   }
   const bool arrives = std::any_of(masks.begin(), masks.end(), [](const OptMask& m) { return m.has_value(); });
   // Keras' previous_mask is the first argument's mask: the one an input-mask-keeping layer hands on.
@@ -62,6 +66,7 @@ LayerRecord call_layer(const Scenario& scenario, std::size_t i, GraphTensors& g,
   record.inputs = wiring.names;
   record.input_roles = wiring.roles;
   record.input_masks = masks;
+  record.input_masks_cleared_by = std::move(cleared_by);
   const OptMask no_mask;
   const std::optional<Tensor>& logits = g.logits[g.at(wiring.sources.front())];
   ForwardArgs args{*inputs.front(), layer.supports_masking() ? masks.front() : no_mask, logits ? &*logits : nullptr,
@@ -88,7 +93,11 @@ LayerRecord call_layer(const Scenario& scenario, std::size_t i, GraphTensors& g,
   g.logits[out] = std::move(result.keras_logits);
   if (tape) tape->output_masks[i] = record.output_mask;
   if (layer.clears_input_masks())
-    for (const NodeRef& source : wiring.sources) g.masks[g.at(source)].reset();
+    for (const NodeRef& source : wiring.sources)
+      if (g.masks[g.at(source)]) {
+        g.masks[g.at(source)].reset();
+        g.cleared_by[g.at(source)] = layer.name();
+      }
   return record;
 }
 

@@ -179,6 +179,18 @@ struct Halves {
   std::vector<LayerRecord> halves;  // forward, backward
 };
 
+// One projection of MultiHeadAttention, as a learner writes it: operand · kernel + bias, every head at once
+// (a head n uses the kernel's [:, n, :] and the bias's [n]). Letters: B batch, D features, N heads, H its size.
+struct AttentionProjection {
+  std::string symbol;  // "Q", "K", "V"
+  std::string input;   // the role of the tensor projected: "query", "key", "value" (K projects the value without a key)
+  std::string kernel;  // the weight's Keras name: "query_kernel" [D, N, H]
+  std::string bias;    // "query_bias" [N, H]; empty without use_bias
+  Tensor operand;      // [B, steps, D] the tensor projected
+  Tensor product;      // [B, steps, N, H] operand · kernel, before the bias
+  Tensor result;       // [B, steps, N, H] product + bias: Q, K or V
+};
+
 // MultiHeadAttention and Attention: how the combined mask was built, and per head the scores and weights.
 // Letters: B batch, N heads, T query steps, S key/value steps.
 struct AttentionRecord {
@@ -198,6 +210,7 @@ struct AttentionRecord {
   std::vector<std::pair<std::size_t, std::size_t>> fully_masked_rows;  // (b, t): no key may be attended
   bool query_rows_zeroed = false;     // Attention: the output at a masked query is set to 0
   bool clears_input_masks = false;    // MultiHeadAttention: the masks of its input tensors are set to None
+  std::vector<AttentionProjection> projections;  // Detail::full, MultiHeadAttention: Q, K, V
 };
 
 // Add, Concatenate: the masks of the inputs and how they were merged.
@@ -237,6 +250,9 @@ struct LayerRecord {
   std::vector<std::string> inputs;
   std::vector<std::string> input_roles;
   std::vector<OptMask> input_masks;
+  // Per input: the layer that had set the mask this tensor carried to None in place before this layer
+  // read it (a MultiHeadAttention that read it earlier), else empty.
+  std::vector<std::string> input_masks_cleared_by;
 
   // The payload as kind K, or nullptr when it holds another kind.
   template <class K> const K* as() const { return std::get_if<K>(&payload); }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/eigen.h"
 #include "engine/record.h"
 
 namespace maskviz {
@@ -28,6 +29,16 @@ void combine_masks(AttentionRecord& a, bool use_query_mask);
 //   subtractive: L' = where(M, L, L - 1e9); P = softmax(L')
 // Writes a.weights and a.fully_masked_rows.
 void masked_softmax(AttentionRecord& a);
+
+// One row of it: L [S] the scaled scores, M [S] the combined mask's row (nullptr: no mask), P [S] the
+// weights. The row is worked in `scratch` (resized to S), an Eigen-aligned array, so that every row takes
+// the same vectorised exp and the same order of summation wherever the record's buffers happen to lie
+// (an unaligned destination would move the packets' boundaries, and with them the last bit of the sum).
+void masked_softmax_row(const AttentionRecord& a, const float* L, const std::uint8_t* M, float* P,
+                        Eigen::ArrayXf& scratch);
+
+// The rows (b, t) of the combined mask where no key may be attended, into a.fully_masked_rows.
+void find_fully_masked_rows(AttentionRecord& a);
 
 // The causal grid [T, S]: row t may see columns 0..t (top-left aligned, the cumsum construction).
 inline bool causal_at(std::size_t t, std::size_t s) { return s <= t; }

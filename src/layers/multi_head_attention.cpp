@@ -85,7 +85,10 @@ class MultiHeadAttentionLayer final : public Layer {
   }
   std::vector<WeightSpec> weight_specs() const override;
   std::size_t record_floats(Detail detail) const override {
-    return Layer::record_floats(detail) + B_ * N_ * T_ * S_ * 2 + B_ * T_ * N_ * Hv_;
+    std::size_t floats = Layer::record_floats(detail) + B_ * N_ * T_ * S_ * 2 + B_ * T_ * N_ * Hv_;
+    if (detail == Detail::full)  // the projections: each operand, and its product and result per head
+      floats += B_ * (T_ * Dq_ + S_ * (Dk_ + Dv_)) + 2 * B_ * N_ * (T_ * H_ + S_ * (H_ + Hv_));
+    return floats;
   }
   void forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const override;
   bool has_backward() const override { return true; }
@@ -96,7 +99,8 @@ class MultiHeadAttentionLayer final : public Layer {
 
  private:
   bool explicit_path() const { return return_scores_ || dropout_ > 0; }
-  Tensor project(const Tensor& x, const char* kernel, const char* bias, std::size_t heads_dim) const;
+  Tensor project(const Tensor& x, const char* kernel, const char* bias, std::size_t heads_dim,
+                 AttentionProjection* shown) const;
   void attend(AttentionRecord& a, const Tensor& Q, const Tensor& K, const Tensor& V) const;
   void add_notes(const AttentionRecord& a, LayerRecord& record) const;
 
@@ -153,41 +157,49 @@ std::vector<WeightSpec> MultiHeadAttentionLayer::weight_specs() const {
   return specs;
 }
 
-// (1)-(3): x [B, steps, D] · kernel [D, N·heads_dim] + bias → [B, steps, N, heads_dim].
-Tensor MultiHeadAttentionLayer::project(const Tensor& x, const char* kernel, const char* bias,
-                                        std::size_t heads_dim) const {
+// (1)-(3): x [B, steps, D] · kernel [D, N·heads_dim] + bias → [B, steps, N, heads_dim]. `shown` (Detail::full)
+// receives the operand, the product before the bias and the result.
+Tensor MultiHeadAttentionLayer::project(const Tensor& x, const char* kernel, const char* bias, std::size_t heads_dim,
+                                        AttentionProjection* shown) const {
   const Tensor& W = weight(kernel);  // [D, N, heads_dim]
   Tensor out({x.dim(0), x.dim(1), N_, heads_dim});
   const auto cols = static_cast<Eigen::Index>(N_ * heads_dim);
   MatMap y(out.data(), static_cast<Eigen::Index>(x.dim(0) * x.dim(1)), cols);
   y.noalias() = as_matrix(x) * ConstMatMap(W.data(), static_cast<Eigen::Index>(W.dim(0)), cols);
+  if (shown) shown->operand = x, shown->product = out;
   if (use_bias_) y.rowwise() += ConstMatMap(weight(bias).data(), 1, cols).row(0);
+  if (shown) shown->result = out;
   return out;
 }
 
-// (4), (6), (7) per sequence and head: strided views of Q [T, H], K [S, H], V [S, Hv] inside [B, steps, N, ·].
+// (4), (6), (7), one (sequence, head) at a time, so that its [T, S] block of scores is still in cache when
+// the softmax reads it and its weights when P·V reads them: strided views of Q [T, H], K [S, H], V [S, Hv]
+// inside [B, steps, N, ·], contiguous blocks of the record's scores and weights [B, N, T, S].
 void MultiHeadAttentionLayer::attend(AttentionRecord& a, const Tensor& Q, const Tensor& K, const Tensor& V) const {
   const auto T = static_cast<Eigen::Index>(T_), S = static_cast<Eigen::Index>(S_);
   const auto H = static_cast<Eigen::Index>(H_), Hv = static_cast<Eigen::Index>(Hv_);
   a.scores = Tensor({B_, N_, T_, S_});
+  a.weights = Tensor({B_, N_, T_, S_});
+  a.context = Tensor({B_, T_, N_, Hv_});
+  const std::uint8_t* mask = a.combined_mask ? a.combined_mask->data() : nullptr;  // [B, T, S]
+  Eigen::ArrayXf scratch(S);
   for (std::size_t b = 0; b < B_; ++b)
     for (std::size_t n = 0; n < N_; ++n) {
       ConstStridedRows q(Q.data() + (b * T_ * N_ + n) * H_, T, H, Eigen::OuterStride<>(static_cast<Eigen::Index>(N_ * H_)));
       ConstStridedRows k(K.data() + (b * S_ * N_ + n) * H_, S, H, Eigen::OuterStride<>(static_cast<Eigen::Index>(N_ * H_)));
-      MatMap L(a.scores.data() + (b * N_ + n) * T_ * S_, T, S);  // [T, S]
+      ConstStridedRows v(V.data() + (b * S_ * N_ + n) * Hv_, S, Hv, Eigen::OuterStride<>(static_cast<Eigen::Index>(N_ * Hv_)));
+      float* scores = a.scores.data() + (b * N_ + n) * T_ * S_;    // [T, S]
+      float* weights = a.weights.data() + (b * N_ + n) * T_ * S_;  // [T, S]
+      MatMap L(scores, T, S);
       if (explicit_path()) L.noalias() = (q * a.scale) * k.transpose();
       else L.noalias() = a.scale * (q * k.transpose());  // the GEMM's alpha: each dot product, then the scale
-    }
-  masked_softmax(a);
-  a.context = Tensor({B_, T_, N_, Hv_});
-  for (std::size_t b = 0; b < B_; ++b)
-    for (std::size_t n = 0; n < N_; ++n) {
-      ConstMatMap P(a.weights.data() + (b * N_ + n) * T_ * S_, T, S);
-      ConstStridedRows v(V.data() + (b * S_ * N_ + n) * Hv_, S, Hv, Eigen::OuterStride<>(static_cast<Eigen::Index>(N_ * Hv_)));
+      for (std::size_t t = 0; t < T_; ++t)
+        masked_softmax_row(a, scores + t * S_, mask ? mask + (b * T_ + t) * S_ : nullptr, weights + t * S_, scratch);
       Eigen::Map<Mat, 0, Eigen::OuterStride<>> o(a.context.data() + (b * T_ * N_ + n) * Hv_, T, Hv,
                                                   Eigen::OuterStride<>(static_cast<Eigen::Index>(N_ * Hv_)));
-      o.noalias() = P * v;
+      o.noalias() = ConstMatMap(weights, T, S) * v;
     }
+  find_fully_masked_rows(a);
 }
 
 void MultiHeadAttentionLayer::forward(const ForwardArgs& args, ForwardResult& result, LayerRecord& record) const {
@@ -206,9 +218,17 @@ void MultiHeadAttentionLayer::forward(const ForwardArgs& args, ForwardResult& re
   a.explicit_mask = attention_mask_;
   a.clears_input_masks = true;
   combine_masks(a, true);
-  const Tensor Q = project(xq, "query_kernel", "query_bias", H_);   // [B, T, N, H]
-  const Tensor K = project(xk, "key_kernel", "key_bias", H_);       // [B, S, N, H]
-  const Tensor V = project(xv, "value_kernel", "value_bias", Hv_);  // [B, S, N, Hv]
+  // Detail::full shows each projection with its operand (the key projects the value when no key is given).
+  auto shown = [&](const char* symbol, const char* input, const char* kernel, const char* bias) -> AttentionProjection* {
+    if (args.detail != Detail::full) return nullptr;
+    a.projections.push_back({symbol, input, kernel, use_bias_ ? bias : "", {}, {}, {}});
+    return &a.projections.back();
+  };
+  a.projections.reserve(3);
+  const Tensor Q = project(xq, "query_kernel", "query_bias", H_, shown("Q", "query", "query_kernel", "query_bias"));  // [B, T, N, H]
+  const Tensor K = project(xk, "key_kernel", "key_bias", H_,
+                           shown("K", has_key_ ? "key" : "value", "key_kernel", "key_bias"));                        // [B, S, N, H]
+  const Tensor V = project(xv, "value_kernel", "value_bias", Hv_, shown("V", "value", "value_kernel", "value_bias"));  // [B, S, N, Hv]
   attend(a, Q, K, V);
   // (8): O [B·T, N·Hv] · Wo [N·Hv, E] + bo.
   result.output = Tensor(output_shape_);

@@ -57,10 +57,10 @@ std::string model_strip(const Trace& trace, const RunComparison& whole) {
   for (std::size_t i = 0; i < layers.size(); ++i, x += w + kGap) {
     const LayerRecord& m = layers[i];
     const MaskAction u = i < trace.unmasked.layers.size() ? trace.unmasked.layers[i].mask_action : MaskAction::none;
-    const int next = i + 1 < layers.size() ? box_width(layers[i + 1].name, mask_action_short(layers[i + 1].mask_action))
+    const int next = i + 1 < layers.size() ? box_width(layers[i + 1].name, mask_action_short(layers[i + 1]))
                                            : box_width("loss", trace.masked.loss ? loss_mask_short(*trace.masked.loss) : "");
-    w = box_width(m.name, mask_action_short(m.mask_action));
-    body += box(x, w, m.name, m.type, mask_action_short(m.mask_action), mask_action_short(u), m.mask_action,
+    w = box_width(m.name, mask_action_short(m));
+    body += box(x, w, m.name, m.type, mask_action_short(m), mask_action_short(u), m.mask_action,
                 mask_action_words(m));
     if (i + 1 < layers.size() || trace.masked.loss)
       body += fmt::format("<line x1=\"{}\" y1=\"36\" x2=\"{}\" y2=\"36\" class=\"flow\" marker-end=\"url(#arrow)\"/>",

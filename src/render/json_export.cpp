@@ -449,6 +449,30 @@ void write_attention(JsonWriter& w, const AttentionRecord& a) {
   write_tensor(w, a.scores);
   w.key("weights");  // [B, N, T, S]
   write_tensor(w, a.weights);
+  if (!a.projections.empty()) {  // detail full, MultiHeadAttention
+    w.key("projections");
+    w.begin_array();
+    for (const auto& pr : a.projections) {
+      w.begin_object();
+      w.key("symbol");
+      w.string(pr.symbol);
+      w.key("input");
+      w.string(pr.input);
+      w.key("kernel");
+      w.string(pr.kernel);
+      w.key("bias");  // null without use_bias
+      if (pr.bias.empty()) w.null();
+      else w.string(pr.bias);
+      w.key("operand");  // [B, steps, D]
+      write_tensor(w, pr.operand);
+      w.key("product");  // [B, steps, N, H], before the bias
+      write_tensor(w, pr.product);
+      w.key("result");  // [B, steps, N, H]
+      write_tensor(w, pr.result);
+      w.end_object();
+    }
+    w.end_array();
+  }
   w.key("fully_masked_rows");
   w.begin_array();
   for (const auto& [b, t] : a.fully_masked_rows) {

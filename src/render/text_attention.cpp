@@ -3,11 +3,13 @@
 //
 // For each shown sequence: the mask's construction as boolean grids (query, value, key, causal,
 // explicit, their AND: one mask for every head), the same mask as PyTorch takes it (True = ignore),
-// then per head the scaled scores with the masked cells replaced by the path's constant, and the
+// then (detail full, MultiHeadAttention) the rows the projections read and per head Q, K and V with their
+// products, then per head the scaled scores with the masked cells replaced by the path's constant, and the
 // softmax rows; last the fully masked rows, what they became and whether the loss sees them.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "render/text_format.h"
@@ -116,10 +118,48 @@ void print_weighted_sum(Printer& p, const AttentionRecord& a, std::size_t b, std
   }
 }
 
-void print_head(Printer& p, const AttentionRecord& a, std::size_t b, std::size_t n) {
+// Detail full, MultiHeadAttention: the rows each projection reads, once per sequence ([steps, D]).
+void print_operands(Printer& p, const AttentionRecord& a, std::size_t b) {
+  std::vector<std::string> shown;
+  for (const auto& pr : a.projections) {
+    if (std::find(shown.begin(), shown.end(), pr.input) != shown.end()) continue;
+    shown.push_back(pr.input);
+    const std::size_t steps = pr.operand.dim(1), D = pr.operand.dim(2);
+    const char* step = pr.input == "query" ? "t" : "s";  // query steps t, key steps s
+    p.line(fmt::format("    {} [{}, {}], what the projections read", pr.input, steps, D));
+    for (std::size_t t = 0; t < steps; ++t) {
+      if (!p.shows_step(t)) continue;
+      p.line(fmt::format("      {}={:<3} {}", step, t, vector_text(pr.operand.data() + (b * steps + t) * D, D, p.precision())));
+    }
+  }
+}
+
+// Detail full: head n's Q, K and V, row by row: operand · kernel[:, n, :] + bias[n] = result.
+void print_projections(Printer& p, const LayerRecord& layer, const AttentionRecord& a, std::size_t b, std::size_t n) {
+  const int prec = p.precision();
+  for (const auto& pr : a.projections) {
+    const std::size_t steps = pr.result.dim(1), N = pr.result.dim(2), H = pr.result.dim(3);
+    const Tensor* bias = nullptr;
+    for (const auto& w : layer.weights)
+      if (!pr.bias.empty() && w.name == pr.bias) bias = &w.value;
+    p.line(p.style().text(fmt::format("      {} = {} · {}[:, {}, :]{}   [{}, {}]", pr.symbol, pr.input, pr.kernel, n,
+                                      bias ? fmt::format(" + {}[{}]", pr.bias, n) : "", steps, H)));
+    const char* step = pr.input == "query" ? "t" : "s";
+    for (std::size_t t = 0; t < steps; ++t) {
+      if (!p.shows_step(t)) continue;
+      const std::size_t at = ((b * steps + t) * N + n) * H;
+      p.line(fmt::format("        {}={:<3} {}{} = {}", step, t, vector_text(pr.product.data() + at, H, prec),
+                         bias ? " + " + vector_text(bias->data() + n * H, H, prec) : "",
+                         vector_text(pr.result.data() + at, H, prec)));
+    }
+  }
+}
+
+void print_head(Printer& p, const LayerRecord& layer, const AttentionRecord& a, std::size_t b, std::size_t n) {
   const std::size_t T = a.query_steps, S = a.key_steps;
   const int prec = p.precision();
   if (a.heads > 1) p.line(fmt::format("    head {}", n));
+  print_projections(p, layer, a, b, n);
   Grid grid(2 * S);
   for (std::size_t s = 0; s < S; ++s) {
     grid.set_header(s, fmt::format("s={}", s));
@@ -183,7 +223,8 @@ void print_attention(Printer& p, const LayerRecord& layer, const AttentionRecord
     print_construction(p, a, b);
     print_pytorch(p, a, b);
     if (layer.detail == Detail::outputs) continue;
-    for (std::size_t n = 0; n < a.heads; ++n) print_head(p, a, b, n);
+    print_operands(p, a, b);
+    for (std::size_t n = 0; n < a.heads; ++n) print_head(p, layer, a, b, n);
   }
   p.line();
   print_fully_masked(p, layer, a);

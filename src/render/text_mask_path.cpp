@@ -31,8 +31,8 @@ void print_mask_path(Printer& p, const Trace& trace, const RunComparison& compar
                                                              : Tone::plain;
       std::vector<Cell> cells;
       if (with_type) cells.push_back({m.type, Tone::plain});
-      cells.push_back({mask_action_short(m.mask_action), tone});
-      cells.push_back({u ? mask_action_short(u->mask_action) : "", Tone::dim});
+      cells.push_back({mask_action_short(m), lost_merge(m) ? Tone::warning : tone});
+      cells.push_back({u ? mask_action_short(*u) : "", Tone::dim});
       table.add_row({{m.name, Tone::plain}}, std::move(cells));
       if (shown_mask_from == nullptr && m.mask_action == MaskAction::created && m.output_mask) shown_mask_from = &m;
     }

@@ -3,6 +3,7 @@
 // the input, the target and loss, the detail level, and which weights were given or drawn.
 #include <fmt/format.h>
 
+#include "analysis/mask_words.h"
 #include "engine/mask_plan.h"
 #include "engine/graph_plan.h"
 #include "render/render.h"
@@ -80,9 +81,16 @@ void print_model(Printer& p, const Scenario& scenario) {
   const GraphPlan graph_plan = plan_graph_masks(scenario, RunMode::masked);  // the engine's walk, run on flags
   const std::vector<MaskAction>& plan = graph_plan.actions;
   std::size_t total = 0;
+  std::vector<std::pair<std::string, LostMerge>> lost;  // merges that receive a mask and hand none on
   for (std::size_t i = 0; i < scenario.layers.size(); ++i) {
     const Layer& layer = *scenario.layers[i];
     const MaskAction action = plan[i];
+    std::string words = planned_words(action);
+    if (merge_loses_mask(action, graph_plan.input_masked[i], graph_plan.output_masked[i])) {
+      lost.emplace_back(layer.name(), LostMerge{layer.type(), scenario.wiring[i].names, graph_plan.input_masked[i],
+                                                graph_plan.input_cleared_by[i]});
+      words = lost_merge_short(lost.back().second);
+    }
     std::size_t params = 0;
     for (const auto& w : layer.weights()) params += element_count(w.value.shape);  // validate draws no values
     total += params;
@@ -91,12 +99,13 @@ void print_model(Printer& p, const Scenario& scenario) {
                    {layer.type(), Tone::plain},
                    {shape_text(layer.output_shape()), Tone::plain},
                    {std::to_string(params), Tone::plain},
-                   {planned_words(action), action == MaskAction::dropped ? Tone::warning
-                                           : action == MaskAction::none  ? Tone::dim
-                                                                         : Tone::plain}});
+                   {words, action == MaskAction::dropped || words != planned_words(action) ? Tone::warning
+                           : action == MaskAction::none                                      ? Tone::dim
+                                                                                             : Tone::plain}});
   }
   table.add_row({}, {{}, {}, {"total", Tone::dim}, {std::to_string(total), Tone::heading}});
   p.grid(table, 2);
+  for (const auto& [name, merge] : lost) p.paragraph(fmt::format("{}: {}", name, lost_merge_words(merge)), "  mask    ");
   if (scenario.target && scenario.loss && !scenario.layers.empty()) {
     const bool masked_loss = graph_plan.loss_masked && scenario.layers.back()->output_shape().size() == 3;
     p.paragraph(masked_loss ? "the mask reaches the loss: in the masked run only the valid steps' terms count"
