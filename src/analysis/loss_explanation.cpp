@@ -120,7 +120,8 @@ LossFormula loss_formula(const LossRecord& loss, std::size_t index, const Number
       f.symbols = "x the logit (before the sigmoid), y the target in [0, 1]";
       if (!has_scores) return f;
       for (std::size_t c = 0; c < C; ++c)
-        parts.push_back(fmt::format("max({0}, 0) − {0} × {1} + log(1 + e^−|{0}|)", number(s[c]), number(y[c])));
+        parts.push_back(fmt::format("[max({0}, 0) − {1} × {2} + log(1 + e^−|{0}|)]", number(s[c]),
+                                    operand(number, s[c]), number(y[c])));
     } else {
       f.formula = fmt::format("L = mean over the {} outputs of −(y × log p + (1 − y) × log(1 − p))", C);
       f.symbols = "p the predicted probability ŷ clipped to [1e-7, 1 − 1e-7], y the target in [0, 1]";
