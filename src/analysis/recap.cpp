@@ -167,7 +167,7 @@ std::vector<std::string> recap_sentences(const Recap& r, const NumberText& numbe
   } else {
     out.push_back(fmt::format("Where the runs parted: first at {}, a valid step.", place_text(*r.first)));
   }
-  if (r.first_valid)
+  if (r.first)
     out.push_back(r.output_valid_differs
                       ? fmt::format("The model's output ({}) differs at valid steps: the mask changed what the model "
                                     "says, not only its padding.", r.output_layer)
