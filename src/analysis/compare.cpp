@@ -50,6 +50,40 @@ TensorDiff diff_where(const Tensor& a, const Tensor& b, const Selection& selecti
   return d;
 }
 
+// The mask that says which of a layer's output steps are padding, when it lines up with the output.
+const Mask* step_mask(const LayerRecord& m) {
+  const OptMask& mask = m.output_mask ? m.output_mask : m.input_mask;
+  if (!mask || m.output.rank() != 3 || mask->batch != m.output.dim(0) || mask->time != m.output.dim(1)) return nullptr;
+  return &*mask;
+}
+
+void split_by_mask(LayerComparison& c, const Selection& selection) {
+  const Tensor& a = c.masked->output;
+  const Tensor& u = c.unmasked->output;
+  if (a.shape != u.shape) {
+    c.at_valid = c.output;
+    return;
+  }
+  const Mask* mask = step_mask(*c.masked);
+  c.split = mask != nullptr;
+  if (a.rank() == 3) c.first_valid_step.assign(a.dim(0), kNoStep);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const Position p = position_of(a.shape, i);
+    if (selection.batch && p.b != *selection.batch) continue;
+    if (selection.steps && p.t != kNoStep && (p.t < selection.steps->first || p.t > selection.steps->second)) continue;
+    if (same_value(a.values[i], u.values[i])) continue;
+    const bool valid = mask == nullptr || mask->at(p.b, p.t);
+    TensorDiff& d = valid ? c.at_valid : c.at_masked;
+    ++d.differing;
+    const float gap = gap_between(a.values[i], u.values[i]);
+    if (d.differing == 1 || wider_gap(gap, d.max_abs)) {
+      d.max_abs = gap;
+      d.max_index = i;
+    }
+    if (valid && p.t != kNoStep && p.t < c.first_valid_step[p.b]) c.first_valid_step[p.b] = p.t;
+  }
+}
+
 }  // namespace
 
 bool LayerComparison::identical() const {
@@ -89,12 +123,25 @@ RunComparison compare_runs(const Trace& trace, const Selection& selection) {
               break;
             }
     }
+    split_by_mask(c, selection);
     if (c.counted && !c.identical() && !result.first_layer) result.first_layer = i;
+    if (c.counted && !c.at_valid.identical() && !result.first_valid_layer) result.first_valid_layer = i;
     result.layers.push_back(std::move(c));
   }
+  if (!result.layers.empty() && result.layers.size() == trace.masked.layers.size())
+    result.output_valid_differs = !result.layers.back().at_valid.identical();
   result.loss_counted = trace.masked.loss.has_value() && !selection.layer;
-  if (trace.masked.loss && trace.unmasked.loss)
-    result.loss_identical = same_value(trace.masked.loss->value, trace.unmasked.loss->value);
+  if (trace.masked.loss && trace.unmasked.loss) {
+    const LossRecord& m = *trace.masked.loss;
+    const LossRecord& u = *trace.unmasked.loss;
+    result.loss_identical = same_value(m.value, u.value);
+    result.loss_terms = m.terms.size();
+    for (std::size_t i = 0; i < m.terms.size() && i < u.terms.size(); ++i) {
+      if (m.weights[i] == 0.0f) continue;
+      ++result.loss_counted_terms;
+      result.loss_counted_terms_differ += !same_value(m.terms[i], u.terms[i]);
+    }
+  }
   return result;
 }
 

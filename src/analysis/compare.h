@@ -48,6 +48,13 @@ struct LayerComparison {
   std::vector<TensorDiff> states; // return_state, in record order
   // Outputs [B, T, F]: per sequence, the first time position that differs (kNoStep when none).
   std::vector<std::size_t> first_step;
+  // The output's differences split by the masked run's mask over its steps ([B, T, F] with a mask that
+  // lines up). At a masked step a difference is there by design: the masked run carried the step over or
+  // ignored it, and a masked loss weighs it 0. At a valid step it is a difference in what the model says.
+  // Without such a mask every difference counts as at a valid step.
+  bool split = false;
+  TensorDiff at_valid, at_masked;
+  std::vector<std::size_t> first_valid_step;  // [B, T, F] outputs: per sequence, kNoStep when none
   bool identical() const;
 };
 
@@ -56,6 +63,11 @@ struct RunComparison {
   bool loss_counted = false;  // there is a loss and no --layer
   bool loss_identical = true;
   std::optional<std::size_t> first_layer;  // the first counted layer that differs
+  std::optional<std::size_t> first_valid_layer;  // the first counted layer that differs at a valid step
+  // Whether valid-step differences reach the model's output (the last layer) and the loss: the terms
+  // that count in the masked run (weight != 0) compared with the same terms of the unmasked run.
+  bool output_valid_differs = false;
+  std::size_t loss_terms = 0, loss_counted_terms = 0, loss_counted_terms_differ = 0;
   bool differs() const;
 };
 

@@ -267,6 +267,13 @@ struct LossRecord {
   std::string reduction = "sum_over_batch_size";
   Shape terms_shape;               // [B] or [B, T]
   std::vector<float> terms;        // per-element loss, already reduced over the last axis
+  // What each term was computed from, so a reader can recompute it: the target as the loss read it
+  // ([..., C], or the class labels [B] / [B, T] for sparse crossentropy) and the scores its formula took
+  // ([..., C]: the prediction ŷ, or logits when from_logits or Keras read the logits behind a final
+  // sigmoid/softmax; `scores_are_logits` says which).
+  Tensor target;
+  Tensor scores;
+  bool scores_are_logits = false;
   std::vector<float> weights;      // mask weights: N/V where kept, 0 where masked; 1 without a mask
   OptMask mask;
   std::size_t valid = 0;           // V: kept terms (all of them without a mask)

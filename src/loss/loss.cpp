@@ -124,6 +124,9 @@ LossRecord compute_loss(const LossSpec& spec, const Tensor& y_pred, const Tensor
                                      shape_text(y_pred.shape)));
   const Tensor& scores = reads_keras_logits ? *keras_logits : y_pred;
   const bool logits = spec.from_logits || reads_keras_logits;
+  r.target = target;
+  r.scores = scores;
+  r.scores_are_logits = logits;
 
   const std::size_t C = y_pred.row_length();
   r.terms_shape.assign(y_pred.shape.begin(), y_pred.shape.end() - 1);

@@ -17,6 +17,8 @@
 #include "render/text_header.h"
 #include "render/text_loss.h"
 #include "analysis/mask_story.h"
+#include "analysis/recap.h"
+#include "render/text_style.h"
 #include "render/text_mask_path.h"
 
 namespace maskviz {
@@ -52,12 +54,21 @@ std::string first_steps_text(const LayerComparison& c, const Printer& p) {
   return parts.empty() ? "-" : fmt::format("{}", fmt::join(parts, ", "));
 }
 
+std::string first_valid_text(const LayerComparison& c, const Printer& p) {
+  if (c.first_valid_step.empty()) return first_steps_text(c, p);
+  std::vector<std::string> parts;
+  for (std::size_t b = 0; b < c.first_valid_step.size(); ++b)
+    if (p.shows_batch(b) && c.first_valid_step[b] != kNoStep)
+      parts.push_back(fmt::format("b={} t={}", b, c.first_valid_step[b]));
+  return parts.empty() ? "-" : fmt::format("{}", fmt::join(parts, ", "));
+}
+
 void print_layer_table(Printer& p, const RunComparison& comparison) {
   const Style& s = p.style();
   p.heading("layers");
   auto make_table = [&](bool with_type) {
     const std::size_t first = with_type ? 1 : 0;
-    Grid table(2 + first);
+    Grid table(3 + first);
     table.set_gap(3);
     table.set_uniform(false);
     table.set_label_header({{"layer", Tone::heading}});
@@ -67,8 +78,9 @@ void print_layer_table(Printer& p, const RunComparison& comparison) {
     }
     table.set_header(first, "output");
     table.set_left_aligned(first);
-    table.set_header(first + 1, s.text(fmt::format("max |{}|", s.delta())));
-    table.set_trail_header({{"first differs at", Tone::heading}});
+    table.set_header(first + 1, s.text(fmt::format("max |{}| valid", s.delta())));
+    table.set_header(first + 2, "masked");
+    table.set_trail_header({{s.text("first valid Δ at"), Tone::heading}});
     for (const auto& c : comparison.layers) {
       const bool same = c.identical();
       Tone tone = same ? Tone::good : Tone::bad;
@@ -80,20 +92,28 @@ void print_layer_table(Printer& p, const RunComparison& comparison) {
       std::vector<Cell> cells;
       if (with_type) cells.push_back({c.masked->type, Tone::plain});
       cells.push_back({verdict, tone});
-      cells.push_back({c.output.identical() ? "0" : scalar(c.output.max_abs, p.precision()), Tone::plain});
-      table.add_row({{c.masked->name, Tone::plain}}, std::move(cells), {{same ? "-" : first_steps_text(c, p), Tone::plain}});
+      cells.push_back({c.at_valid.identical() ? "0" : scalar(c.at_valid.max_abs, p.precision()),
+                       c.at_valid.identical() ? Tone::plain : Tone::bad});
+      cells.push_back({!c.split ? "-" : c.at_masked.identical() ? "0" : scalar(c.at_masked.max_abs, p.precision()),
+                       Tone::dim});
+      table.add_row({{c.masked->name, Tone::plain}}, std::move(cells),
+                    {{c.at_valid.identical() ? "-" : first_valid_text(c, p), Tone::plain}});
     }
     return table;
   };
   Grid table = make_table(true);
   if (!p.fits(table, 2)) table = make_table(false);
   p.grid(table, 2);
-  p.paragraph("the masks differ by design (the unmasked run has none): they are shown, not counted", "  ", Tone::dim);
+  p.paragraph(s.text("max |Δ| at valid steps, then at masked steps (the masked run's mask), and the first valid step "
+              "that differs. A difference at a masked step is there by design (the "
+              "masked run carried the step over or ignored it, and a masked loss weighs it 0). The masks themselves "
+              "differ by design too (the unmasked run has none): they are shown, not counted."),
+              "  ", Tone::dim);
   p.line();
 }
 
 // The differing rows of one layer's output, the masked run beside the unmasked one.
-void print_side_by_side(Printer& p, const LayerComparison& c) {
+void print_side_by_side(Printer& p, const LayerComparison& c, ArithmeticCheck& check) {
   const Style& s = p.style();
   const Tensor& a = c.masked->output;
   const Tensor& u = c.unmasked->output;
@@ -109,13 +129,17 @@ void print_side_by_side(Printer& p, const LayerComparison& c) {
     const std::size_t b = row / T, t = row % T;
     if (!p.shows_batch(b) || (timed && !p.shows_step(t))) continue;
     float gap = 0;
+    std::size_t widest = 0;
     bool differs = false;
     for (std::size_t f = 0; f < F; ++f) {
       const float x = a.values[row * F + f], y = u.values[row * F + f];
       if (same_value(x, y)) continue;
       differs = true;
-      if (const float g = gap_between(x, y); wider_gap(g, gap)) gap = g;
+      if (const float g = gap_between(x, y); wider_gap(g, gap)) gap = g, widest = row * F + f;
     }
+    if (differs)
+      check.check(std::fabs(as_printed(a.values[widest], p.precision()) - as_printed(u.values[widest], p.precision())),
+                  gap, printed_gap(a.values[widest], u.values[widest], p.precision()));
     if (!differs) continue;
     if (!selected && rows == kMaxDifferingRows) {
       ++left_out;
@@ -180,18 +204,29 @@ void print_layer_detail(Printer& p, const LayerComparison& c) {
       std::string why;
       if (shown && b < shown->batch && t < shown->time)
         why = shown->at(b, t) ? fmt::format(" (a valid step {})", s.mask_cell(true))
-                              : fmt::format(" (a masked step {})", s.mask_cell(false));
-      p.line(fmt::format("  b={}: the runs part at t={}{}", b, t, why));
+                              : fmt::format(" (a masked step {}: a difference there is by design)", s.mask_cell(false));
+      std::string valid;
+      if (c.split && b < c.first_valid_step.size() && c.first_valid_step[b] != t)
+        valid = c.first_valid_step[b] == kNoStep ? "; no valid step differs"
+                                                 : fmt::format("; the first valid step that differs is t={}",
+                                                               c.first_valid_step[b]);
+      p.paragraph(fmt::format("b={}: the runs part at t={}{}{}", b, t, why, valid), "  ");
     }
   }
-  if (!c.output.identical()) {
-    p.paragraph(fmt::format("largest |{}| = {} at {} (masked run {}, unmasked run {})", s.delta(),
-                            scalar(c.output.max_abs, p.precision()), where_text(m.output.shape, c.output.max_index),
-                            number(m.output.values[c.output.max_index], p.precision()),
-                            number(c.unmasked->output.values[c.output.max_index], p.precision())),
+  ArithmeticCheck check(p.precision());
+  auto largest = [&](const TensorDiff& d, const char* where) {
+    const float x = m.output.values[d.max_index], y = c.unmasked->output.values[d.max_index];
+    check.check(std::fabs(as_printed(x, p.precision()) - as_printed(y, p.precision())), d.max_abs,
+                printed_gap(x, y, p.precision()));
+    p.paragraph(s.text(fmt::format("largest |Δ|{} = {} at {} (masked run {}, unmasked run {})", where,
+                                   scalar(d.max_abs, p.precision()), where_text(m.output.shape, d.max_index),
+                                   number(x, p.precision()), number(y, p.precision()))),
                 "  ");
-    print_side_by_side(p, c);
-  }
+  };
+  if (!c.at_valid.identical()) largest(c.at_valid, c.split ? " at a valid step" : "");
+  if (!c.at_masked.identical()) largest(c.at_masked, " at a masked step (by design)");
+  if (!c.output.identical()) print_side_by_side(p, c, check);
+  if (!check.closes()) p.note(s.text(check.words()), 2);
   print_attention_diff(p, c);
   for (std::size_t i = 0; i < c.states.size(); ++i) {
     if (c.states[i].identical()) continue;
@@ -207,14 +242,20 @@ void print_loss_both(Printer& p, const Trace& trace, const RunComparison& compar
   const LossRecord& m = *trace.masked.loss;
   const LossRecord& u = *trace.unmasked.loss;
   p.heading(fmt::format("loss {} {}", s.bullet(), m.name));
+  print_loss_terms_both(p, m, u);
   p.paragraph(fmt::format("{}  ({})", loss_reduction_text(p, m),
                           m.mask ? fmt::format("{} of {} terms count", m.valid, m.total) : "every term counts"),
               "  masked run    ");
   p.paragraph(fmt::format("{}  (every term counts)", loss_reduction_text(p, u)), "  unmasked run  ");
+  ArithmeticCheck check(p.precision());
+  const float gap = std::fabs(m.value - u.value);
+  check.check(std::fabs(as_printed(m.value, p.precision()) - as_printed(u.value, p.precision())), gap,
+              printed_gap(m.value, u.value, p.precision()));
   if (comparison.loss_identical)
     p.line("  " + s.paint("the same loss in both runs", Tone::good));
   else
-    p.line("  " + s.paint(fmt::format("differs by {}", scalar(std::fabs(m.value - u.value), p.precision())), Tone::bad));
+    p.line("  " + s.paint(fmt::format("differs by {}", scalar(gap, p.precision())), Tone::bad));
+  if (!check.closes()) p.note(s.text(check.words()), 2);
   p.line();
 }
 
@@ -235,6 +276,17 @@ void render_diff(const Trace& trace, const TextOptions& options, std::ostream& o
   if (trace.masked.loss && trace.unmasked.loss && !options.layer) print_loss_both(p, trace, selected);
   if (trace.masked.grad && trace.unmasked.grad && !options.layer) print_gradient_diff(p, *trace.masked.grad, *trace.unmasked.grad);
 
+  if (selected.differs() && !options.layer) {
+    const Recap recap = recap_runs(trace, selected, options.selection());
+    const std::vector<std::string> lines =
+        valid_difference_sentences(recap, selected, [&](float v) { return scalar(v, p.precision()); });
+    if (!lines.empty()) {
+      p.heading("differences at valid steps");
+      for (const auto& line : lines) p.paragraph(p.style().text(line), "  ");
+      p.line();
+    }
+  }
+
   const bool differs = selected.differs();
   p.heading("verdict");
   std::string scope = options.layer || options.batch || options.steps ? " in the selection" : "";
@@ -243,9 +295,9 @@ void render_diff(const Trace& trace, const TextOptions& options, std::ostream& o
                             ? fmt::format("first at {} ({})", selected.layers[*selected.first_layer].masked->name,
                                           selected.layers[*selected.first_layer].masked->type)
                             : "in the loss only";
-    p.paragraph(fmt::format("the runs differ{}, {} (exit status 1).", scope, where), "  ", Tone::bad);
+    p.paragraph(fmt::format("the runs differ{}, {}.", scope, where), "  ", Tone::bad);
   } else {
-    p.paragraph(fmt::format("the runs are identical{}: {} the same (exit status 0).", scope,
+    p.paragraph(fmt::format("the runs are identical{}: {} the same.", scope,
                             options.layer             ? "the layer's output is"
                             : trace.masked.loss ? "every layer output and the loss are"
                                                 : "every layer output is"),

@@ -24,6 +24,32 @@ std::string scalar(float value, int precision) {
   return number(value, precision);
 }
 
+double as_printed(float value, int precision) {
+  if (!std::isfinite(value)) return value;
+  const double scale = std::pow(10.0, precision);
+  return std::nearbyint(static_cast<double>(value) * scale) / scale;
+}
+
+std::string printed_gap(float a, float b, int precision) {
+  const std::string second = number(b, precision);
+  return fmt::format("|{} − {}|", number(a, precision), second.starts_with('-') ? "(" + second + ")" : second);
+}
+
+void ArithmeticCheck::check(double by_hand, float exact, std::string_view how) {
+  if (!miss_.empty() || !std::isfinite(by_hand) || !std::isfinite(exact)) return;
+  const std::string hand = fmt::format("{:.{}f}", by_hand, precision_);
+  if (hand == number(exact, precision_)) return;
+  miss_ = fmt::format("{} = {} on the printed digits, where {} is printed", how, hand, number(exact, precision_));
+}
+
+std::string ArithmeticCheck::words() const {
+  if (miss_.empty()) return "";
+  return fmt::format("numbers are printed to {} decimals, and every product, sum, mean and difference is computed from "
+                     "the unrounded float32 values, as Keras computes it; so the printed digits can miss by one in the "
+                     "last place: {}. --precision {} shows more digits.",
+                     precision_, miss_, std::min(precision_ + 3, 9));
+}
+
 std::string whole_or_number(float value, int precision) {
   if (std::isfinite(value) && value == std::nearbyint(value) && std::fabs(value) < 1e15f)
     return fmt::format("{}", static_cast<long long>(value));

@@ -7,8 +7,11 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
+#include <optional>
 
+#include "analysis/compare.h"
 #include "analysis/loss_explanation.h"
+#include "render/text_style.h"
 #include "render/text_format.h"
 
 namespace maskviz {
@@ -50,18 +53,54 @@ std::string loss_reduction_text(const Printer& p, const LossRecord& loss) {
 
 namespace {
 
-// One row per term: L, its weight w, L · w, and whether it counts.
-void print_terms(Printer& p, const LossRecord& loss) {
+// The target of term i: a class index for sparse crossentropy, else the target's row ("[0 1 2]" when it
+// holds whole numbers).
+std::string target_text(const LossRecord& loss, std::size_t i, int precision) {
+  const std::size_t C = loss.target.row_length();
+  if (loss.target.size() == loss.terms.size() && loss.target.rank() == loss.terms_shape.size())
+    return whole_or_number(loss.target.values[i], precision);
+  const float* y = loss.target.row(i);
+  bool whole = true;
+  for (std::size_t c = 0; c < C; ++c) whole = whole && std::isfinite(y[c]) && y[c] == std::nearbyint(y[c]);
+  if (!whole) return vector_text(y, C, precision);
+  std::vector<std::string> parts;
+  for (std::size_t c = 0; c < C; ++c) parts.push_back(whole_or_number(y[c], precision));
+  return fmt::format("[{}]", fmt::join(parts, " "));
+}
+
+// The term's formula once, then one term worked out from the printed numbers.
+void print_formula(Printer& p, const LossRecord& loss) {
+  const Style& s = p.style();
+  const int precision = p.precision();
+  // The first term that counts among those shown (--batch, --steps), else the first shown.
+  const std::size_t T = loss.terms_shape.size() == 2 ? loss.terms_shape[1] : 1;
+  auto shown = [&](std::size_t i) { return p.shows_batch(i / T) && (T == 1 || p.shows_step(i % T)); };
+  std::optional<std::size_t> example;
+  for (std::size_t i = 0; i < loss.terms.size() && !example; ++i)
+    if (shown(i) && loss.weights[i] != 0.0f) example = i;
+  for (std::size_t i = 0; i < loss.terms.size() && !example; ++i)
+    if (shown(i)) example = i;
+  const LossFormula f = loss_formula(loss, example.value_or(example_term(loss)), [&](float v) { return number(v, precision); });
+  if (f.formula.empty()) return;
+  p.paragraph(s.text(fmt::format("{}: {}", f.formula, f.symbols)), "  term    ");
+  if (!f.worked.empty()) p.paragraph(s.text(f.worked), "  e.g.    ");
+}
+
+// One row per term: the target it compares with, L, its weight w, L · w, and whether it counts.
+void print_terms(Printer& p, const LossRecord& loss, ArithmeticCheck& check) {
   const Style& s = p.style();
   const int precision = p.precision();
   const bool timed = loss.terms_shape.size() == 2;
   const std::size_t T = timed ? loss.terms_shape[1] : 1;
-  Grid grid(3);
+  const bool targets = loss.target.size() > 0;
+  const std::size_t first = targets ? 1 : 0;
+  Grid grid(3 + first);
   grid.set_gap(3);
   grid.set_uniform(false);
-  grid.set_header(0, "term L");
-  grid.set_header(1, "weight w");
-  grid.set_header(2, fmt::format("L {} w", s.times()));
+  if (targets) grid.set_header(0, "target y");
+  grid.set_header(first, "term L");
+  grid.set_header(first + 1, "weight w");
+  grid.set_header(first + 2, fmt::format("L {} w", s.times()));
   std::size_t shown = 0;
   for (std::size_t i = 0; i < loss.terms.size(); ++i) {
     const std::size_t b = i / T, t = i % T;
@@ -73,10 +112,16 @@ void print_terms(Printer& p, const LossRecord& loss) {
       label.push_back({s.mask_cell(loss.mask->at(b, t)), loss.mask->at(b, t) ? Tone::valid : Tone::masked});
     }
     const Tone tone = counts ? Tone::plain : Tone::dim;
-    grid.add_row(std::move(label),
-                 {{number(loss.terms[i], precision), tone},
-                  {whole_or_number(loss.weights[i], precision), counts ? Tone::plain : Tone::masked},
-                  {number(loss.terms[i] * loss.weights[i], precision), tone}},
+    const float product = loss.terms[i] * loss.weights[i];
+    const std::string w = whole_or_number(loss.weights[i], precision);
+    check.check(as_printed(loss.terms[i], precision) * as_printed(loss.weights[i], precision), product,
+                fmt::format("{} {} {}", w, s.times(), number(loss.terms[i], precision)));
+    std::vector<Cell> cells;
+    if (targets) cells.push_back({target_text(loss, i, precision), tone});
+    cells.push_back({number(loss.terms[i], precision), tone});
+    cells.push_back({w, counts ? Tone::plain : Tone::masked});
+    cells.push_back({number(product, precision), tone});
+    grid.add_row(std::move(label), std::move(cells),
                  {{counts                             ? "counts"
                    : std::isfinite(loss.terms[i]) ? "masked: left out"
                                                   : "masked, but not left out: NaN · 0 = NaN",
@@ -102,10 +147,24 @@ void print_non_finite_note(Printer& p, const LossRecord& loss) {
 }
 
 // How the terms become the loss, from the analysis' explanation.
-void print_reduction(Printer& p, const LossRecord& loss) {
+void print_reduction(Printer& p, const LossRecord& loss, ArithmeticCheck& check) {
   const Style& s = p.style();
   const int precision = p.precision();
   const LossExplanation e = explain_loss(loss);
+  // Σ L·w by hand: the printed products, summed; then that printed sum over N, and the valid terms' mean.
+  double column = 0, kept = 0;
+  for (std::size_t i = 0; i < loss.terms.size(); ++i) {
+    column += as_printed(loss.terms[i] * loss.weights[i], precision);
+    if (loss.weights[i] != 0.0f) kept += as_printed(loss.terms[i], precision);
+  }
+  if (masked_non_finite(loss) == 0) {
+    if (loss.mask) check.check(column, loss.weighted_sum, fmt::format("the sum of the L {} w column", s.times()));
+    if (loss.mask) check.check(as_printed(loss.weighted_sum, precision) / static_cast<double>(e.total), loss.value,
+                               fmt::format("{} / {}", number(loss.weighted_sum, precision), e.total));
+    if (e.valid > 0)
+      check.check(kept / static_cast<double>(e.valid), loss.value, fmt::format("the sum of the counted L / {}", e.valid));
+  }
+  p.paragraph(s.text(loss_count_words(loss)), "  ");
   const std::string value = scalar(loss.value, precision);
   const std::string sum = fmt::format("{} L {} w / N = {} / {} = {}", s.sigma(), s.times(),
                                       scalar(loss.weighted_sum, precision), e.total, value);
@@ -118,6 +177,7 @@ void print_reduction(Printer& p, const LossRecord& loss) {
       break;
     case LossExplanation::Case::valid_mean:
       p.paragraph(loss_weight_words(e, whole_or_number(e.valid_weight, precision)), "  ");
+      p.paragraph(s.text(loss_rescale_words(e)), "  ", Tone::dim);
       p.paragraph(sum, "  loss = ");
       if (masked_non_finite(loss) == 0)
         p.paragraph(fmt::format("the mean of the {} valid terms = {}", e.valid, loss_reduction_text(p, loss)),
@@ -137,6 +197,47 @@ void print_reduction(Printer& p, const LossRecord& loss) {
 
 }  // namespace
 
+void print_loss_terms_both(Printer& p, const LossRecord& m, const LossRecord& u) {
+  const Style& s = p.style();
+  const int precision = p.precision();
+  const bool timed = m.terms_shape.size() == 2;
+  const std::size_t T = timed ? m.terms_shape[1] : 1;
+  const bool targets = m.target.size() > 0;
+  const std::size_t first = targets ? 1 : 0;
+  Grid grid(4 + first);
+  grid.set_gap(3);
+  grid.set_uniform(false);
+  if (targets) grid.set_header(0, "target y");
+  grid.set_header(first, "L masked run");
+  grid.set_header(first + 1, "w");
+  grid.set_header(first + 2, "L unmasked run");
+  grid.set_header(first + 3, "w");
+  std::size_t shown = 0;
+  for (std::size_t i = 0; i < m.terms.size() && i < u.terms.size(); ++i) {
+    const std::size_t b = i / T, t = i % T;
+    if (!p.shows_batch(b) || (timed && !p.shows_step(t))) continue;
+    const bool counts = m.weights[i] != 0.0f;
+    Span label{{timed ? fmt::format("b={} t={}", b, t) : fmt::format("b={}", b), Tone::plain}};
+    if (m.mask) {
+      label.push_back({" ", Tone::plain});
+      label.push_back({s.mask_cell(m.mask->at(b, t)), m.mask->at(b, t) ? Tone::valid : Tone::masked});
+    }
+    std::vector<Cell> cells;
+    if (targets) cells.push_back({target_text(m, i, precision)});
+    cells.push_back({number(m.terms[i], precision), counts ? Tone::plain : Tone::dim});
+    cells.push_back({whole_or_number(m.weights[i], precision), counts ? Tone::plain : Tone::masked});
+    cells.push_back({number(u.terms[i], precision)});
+    cells.push_back({whole_or_number(u.weights[i], precision)});
+    std::string trail = same_value(m.terms[i], u.terms[i]) ? "the same term" : "the terms differ";
+    grid.add_row(std::move(label), std::move(cells),
+                 {{trail, same_value(m.terms[i], u.terms[i]) ? Tone::dim : Tone::bad}});
+    ++shown;
+  }
+  if (p.options().summary || shown == 0) return;
+  p.grid(grid, 2);
+  print_formula(p, m);
+}
+
 void print_loss(Printer& p, const LossRecord& loss, RunMode mode, const LossRecord* other) {
   const Style& s = p.style();
   const int precision = p.precision();
@@ -150,16 +251,21 @@ void print_loss(Printer& p, const LossRecord& loss, RunMode mode, const LossReco
     p.paragraph("Keras' TensorFlow backend computes this crossentropy from the logits behind the final sigmoid or "
                 "softmax (its _keras_logits), not from the probabilities shown as the output.",
                 "  ", Tone::dim);
-  print_terms(p, loss);
-  print_reduction(p, loss);
+  ArithmeticCheck check(precision);
+  print_terms(p, loss, check);
+  print_formula(p, loss);
+  print_reduction(p, loss, check);
   if (other != nullptr) {
     const float gap = loss.value - other->value;
+    check.check(std::fabs(as_printed(loss.value, precision) - as_printed(other->value, precision)), std::fabs(gap),
+                printed_gap(loss.value, other->value, precision));
     p.paragraph(fmt::format("{} (the {}){}{}", scalar(other->value, precision),
                             other->mask ? "mean of the valid terms" : "mean of all terms",
                             s.sep(),
                             gap == 0.0f ? "the same value" : fmt::format("differs by {}", scalar(std::fabs(gap), precision))),
                 fmt::format("  {}: ", mode == RunMode::masked ? "unmasked run" : "masked run"), Tone::plain, Tone::dim);
   }
+  if (!check.closes()) p.note(s.text(check.words()), 2);
 }
 
 }  // namespace maskviz

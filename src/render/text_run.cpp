@@ -5,6 +5,8 @@
 #include "render/render.h"
 #include "analysis/mask_story.h"
 #include "analysis/compare.h"
+#include "analysis/recap.h"
+#include "render/text_style.h"
 #include "render/text_format.h"
 #include "render/text_header.h"
 #include "render/text_layer.h"
@@ -71,6 +73,20 @@ void print_other_inputs(Printer& p, const Scenario& scenario) {
   }
 }
 
+// What the two runs showed, from the analysis: the mask, where the runs parted, the output, the loss. It is
+// about the whole model whatever the selection, as the mask path above is.
+void print_recap(Printer& p, const Trace& trace) {
+  const TextOptions& o = p.options();
+  Selection selection = o.selection();
+  selection.layer.reset();  // the recap is about the whole model: every layer, the selected sequences and steps
+  const Recap recap = recap_runs(trace, compare_runs(trace, selection), selection);
+  p.banner(o.mode ? "recap: what this run showed" : "recap: what the two runs showed");
+  for (const auto& sentence : recap_sentences(recap, [&](float v) { return scalar(v, p.precision()); }, o.mode))
+    p.paragraph(p.style().text(sentence), "  ");
+  if (o.batch || o.steps)
+    p.paragraph("(about the selected sequences and steps; the loss is the whole batch's)", "  ", Tone::dim);
+}
+
 }  // namespace
 
 void render_run(const Trace& trace, const TextOptions& options, std::ostream& out) {
@@ -90,6 +106,7 @@ void render_run(const Trace& trace, const TextOptions& options, std::ostream& ou
     print_run(p, trace, trace.masked, both ? &trace.unmasked : nullptr, false);
   if (!options.mode || *options.mode == RunMode::unmasked)
     print_run(p, trace, trace.unmasked, both ? &trace.masked : nullptr, both);
+  print_recap(p, trace);
   out << p.finish();
 }
 

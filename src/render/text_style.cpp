@@ -25,12 +25,12 @@ const char* escape_of(Tone tone) {
 }
 
 // The Unicode that maskviz's own records and renderers use, spelled in ASCII.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 32> kAsciiSpelling = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 33> kAsciiSpelling = {{
     {"⊙", "*"},  {"·", "@"},   {"σ", "sigmoid"}, {"φ", "phi"}, {"Σ", "sum"}, {"→", "->"}, {"←", "<-"},
     {"≠", "!="}, {"—", "-"},   {"–", "-"},       {"…", "..."}, {"■", "#"},   {"□", "."},  {"≈", "~="},
     {"ε", "eps"}, {"×", "x"},  {"÷", "/"},       {"≤", "<="},  {"≥", ">="},  {"Δ", "d"},  {"“", "\""},
     {"”", "\""}, {"‘", "'"},   {"’", "'"},       {"─", "-"},   {"│", "|"},   {"═", "="},  {"┌", "+"},
-    {"└", "+"},  {"✓", "ok"},  {"ŷ", "y^"},      {"−", "-"},
+    {"└", "+"},  {"✓", "ok"},  {"ŷ", "y^"},      {"−", "-"},   {"²", "^2"},
 }};
 
 }  // namespace
