@@ -39,8 +39,7 @@ void print_weight(Printer& p, const NamedTensor& before, const NamedTensor& afte
     for (std::size_t i = 0; i < n; ++i) {
       const float change = after.value.row(r)[i] - before.value.row(r)[i];
       largest_change = std::max(largest_change, std::fabs(change));
-      // A change too small for the printed digits shows in scientific notation, not as 0.0000 beside "moved".
-      cells.push_back({side_by_side ? grad_number(after.value.row(r)[i], p.precision()) : scalar(change, p.precision()),
+      cells.push_back({grad_number(side_by_side ? after.value.row(r)[i] : change, p.precision()),
                        same ? Tone::dim : Tone::plain});
     }
     bool no_gradient = true;
