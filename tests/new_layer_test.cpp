@@ -14,6 +14,7 @@
 #include "analysis/compare.h"
 #include "core/eigen.h"
 #include "engine/engine.h"
+#include "grad/backward.h"
 #include "record_access.h"
 #include "render/render.h"
 #include "scenario/json_fields.h"
@@ -100,6 +101,17 @@ TEST_F(NewLayer, ComputesAndRecordsItsRows) {
   EXPECT_TRUE(steps_of(layer)[1].masked);
   EXPECT_EQ(trace.masked.layers.at(2).output.values, (std::vector<float>{1, 1.5f}));
   EXPECT_NEAR(trace.unmasked.layers.at(2).output.values[0], 2.0f / 3.0f, 1e-6);
+}
+
+// A layer without a backward pass (this one writes none) is named, so `grad` and the page can say why a
+// scenario has no gradients instead of failing; every built-in layer has one.
+TEST_F(NewLayer, WithoutABackwardPassIsNamedAsTheReasonForNoGradients) {
+  EXPECT_EQ(no_backward_reason(scenario),
+            "maskviz has no backward pass for TestScale layers yet (layer \"test_scale\"), so this scenario has no "
+            "gradients");
+  const Scenario builtin = load_scenario(R"({"input": {"values": [[[1]]]}, "layers": [{"type": "Dense", "units": 1}]})",
+                                         "builtin.json");
+  EXPECT_EQ(no_backward_reason(builtin), "");
 }
 
 TEST_F(NewLayer, TextShowsItsEquationAndRows) {
