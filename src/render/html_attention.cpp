@@ -15,7 +15,7 @@ namespace maskviz::html {
 
 namespace {
 
-constexpr int kCell = 18, kLabel = 22;
+constexpr int kAttentionCell = 18, kLabel = 22;
 constexpr std::size_t kHeads = 4;  // heads drawn per sequence; the page stays small
 
 bool may_attend(const AttentionRecord& a, std::size_t b, std::size_t t, std::size_t s) {
@@ -25,7 +25,7 @@ bool may_attend(const AttentionRecord& a, std::size_t b, std::size_t t, std::siz
 // One [T, S] grid of weights for sequence b, head n.
 std::string grid(const AttentionRecord& a, const std::string& layer, std::size_t b, std::size_t n, const char* run) {
   const std::size_t T = std::min(a.query_steps, View::kSteps), S = std::min(a.key_steps, View::kSteps);
-  const int w = kLabel + static_cast<int>(S) * kCell, h = kLabel + static_cast<int>(T) * kCell;
+  const int w = kLabel + static_cast<int>(S) * kAttentionCell, h = kLabel + static_cast<int>(T) * kAttentionCell;
   std::string cells;
   for (std::size_t t = 0; t < T; ++t) {
     bool row_open = false;
@@ -33,24 +33,24 @@ std::string grid(const AttentionRecord& a, const std::string& layer, std::size_t
       const float v = a.weights.values[((b * a.heads + n) * a.query_steps + t) * a.key_steps + s];
       const bool open = may_attend(a, b, t, s);
       row_open = row_open || open;
-      const int x = kLabel + static_cast<int>(s) * kCell, y = kLabel + static_cast<int>(t) * kCell;
+      const int x = kLabel + static_cast<int>(s) * kAttentionCell, y = kLabel + static_cast<int>(t) * kAttentionCell;
       const std::size_t i = ((b * a.heads + n) * a.query_steps + t) * a.key_steps + s;
       cells += fmt::format("<rect class=\"attn-cell{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" "
                            "data-i=\"{}\" data-v=\"{}\"/>",
-                           open ? "" : " closed", x, y, kCell, kCell, value_colour(v, 0.0f, 1.0f), i, exact(v));
+                           open ? "" : " closed", x, y, kAttentionCell, kAttentionCell, value_colour(v, 0.0f, 1.0f), i, exact(v));
       if (!open)
         cells += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"url(#masked-hatch)\" "
-                             "pointer-events=\"none\"/>", x, y, kCell, kCell);
+                             "pointer-events=\"none\"/>", x, y, kAttentionCell, kAttentionCell);
     }
     if (!row_open)
       cells += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#d55e00\" "
                            "stroke-width=\"2\"><title>t={}: fully masked row</title></rect>",
-                           kLabel, kLabel + static_cast<int>(t) * kCell, static_cast<int>(S) * kCell, kCell, t);
+                           kLabel, kLabel + static_cast<int>(t) * kAttentionCell, static_cast<int>(S) * kAttentionCell, kAttentionCell, t);
   }
   for (std::size_t t = 0; t < T; ++t)
-    cells += fmt::format("<text x=\"2\" y=\"{}\" font-size=\"10\">t{}</text>", kLabel + static_cast<int>(t) * kCell + 13, t);
+    cells += fmt::format("<text x=\"2\" y=\"{}\" font-size=\"10\">t{}</text>", kLabel + static_cast<int>(t) * kAttentionCell + 13, t);
   for (std::size_t s = 0; s < S; ++s)
-    cells += fmt::format("<text x=\"{}\" y=\"14\" font-size=\"10\">s{}</text>", kLabel + static_cast<int>(s) * kCell + 2, s);
+    cells += fmt::format("<text x=\"{}\" y=\"14\" font-size=\"10\">s{}</text>", kLabel + static_cast<int>(s) * kAttentionCell + 2, s);
   // data-i: the flat index into the exported weights [B, N, T, S], read by the hover and the browser check.
   return fmt::format("<div class=\"attn\"><div class=\"cap\">{} run · b={} · head {}</div><svg class=\"attention\" "
                      "data-fig=\"attention\" data-layer=\"{}\" data-run=\"{}\" data-axes=\"b,head,t,s\" "

@@ -11,7 +11,7 @@ namespace maskviz::html {
 
 namespace {
 
-constexpr int kCell = 20, kLeft = 40, kTop = 16;
+constexpr int kReductionCell = 20, kReductionLeft = 40, kReductionTop = 16;
 
 std::string beside(const Reductions& r, const ReductionRecord& rec) {
   if (r.kind == Reductions::Kind::average)
@@ -28,27 +28,27 @@ std::string run_svg(const LayerRecord& layer, const Reductions& r, const View& v
   int row = 0;
   for (const ReductionRecord& rec : r.reductions) {
     if (!view.draws_sequence(rec.batch)) continue;
-    const int y = kTop + row * (kCell + 4);
-    body += fmt::format("<text x=\"{}\" y=\"{}\" class=\"ax\" text-anchor=\"end\">b={}</text>", kLeft - 4, y + 14, rec.batch);
+    const int y = kReductionTop + row * (kReductionCell + 4);
+    body += fmt::format("<text x=\"{}\" y=\"{}\" class=\"ax\" text-anchor=\"end\">b={}</text>", kReductionLeft - 4, y + 14, rec.batch);
     int c = 0;
     for (std::size_t t : view.steps) {
       if (t >= rec.counted.size()) continue;
       const bool counted = rec.counted[t] != 0;
       body += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" class=\"{}\" data-b=\"{}\" data-t=\"{}\"{}/>",
-                          kLeft + c * kCell, y, kCell - 2, kCell, counted ? "counted" : "left-out", rec.batch, t,
+                          kReductionLeft + c * kReductionCell, y, kReductionCell - 2, kReductionCell, counted ? "counted" : "left-out", rec.batch, t,
                           counted ? "" : " fill=\"url(#masked-hatch)\"");
       if (row == 0)
         body += fmt::format("<text x=\"{}\" y=\"11\" class=\"ax\" text-anchor=\"middle\">{}</text>",
-                            kLeft + c * kCell + kCell / 2 - 1, t);
+                            kReductionLeft + c * kReductionCell + kReductionCell / 2 - 1, t);
       ++c;
     }
-    body += fmt::format("<text x=\"{}\" y=\"{}\" class=\"ax\">{}</text>", kLeft + c * kCell + 8, y + 14, escape(beside(r, rec)));
+    body += fmt::format("<text x=\"{}\" y=\"{}\" class=\"ax\">{}</text>", kReductionLeft + c * kReductionCell + 8, y + 14, escape(beside(r, rec)));
     ++row;
   }
-  const int width = kLeft + static_cast<int>(view.steps.size()) * kCell + 420, height = kTop + row * (kCell + 4);
+  const int width = kReductionLeft + static_cast<int>(view.steps.size()) * kReductionCell + 420, height = kReductionTop + row * (kReductionCell + 4);
   return fmt::format("<svg class=\"reduction\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" data-layer=\"{}\" "
                      "data-run=\"{}\"><text x=\"{}\" y=\"11\" class=\"ax\" text-anchor=\"end\">t →</text>{}</svg>",
-                     width, height, width, height, escape(layer.name), run, kLeft - 4, body);
+                     width, height, width, height, escape(layer.name), run, kReductionLeft - 4, body);
 }
 
 }  // namespace

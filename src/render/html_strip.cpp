@@ -14,7 +14,7 @@ namespace maskviz::html {
 
 namespace {
 
-constexpr int kMinBox = 172, kGap = 28, kBoxHeight = 64, kLane = 92;
+constexpr int kMinBox = 172, kStripGap = 28, kBoxHeight = 64, kLane = 92;
 
 const char* glyph(MaskAction action) {
   switch (action) {
@@ -54,7 +54,7 @@ std::string model_strip(const Trace& trace, const RunComparison& whole) {
   const auto& layers = trace.masked.layers;
   std::string body, notes;
   int x = 4, w = 0;
-  for (std::size_t i = 0; i < layers.size(); ++i, x += w + kGap) {
+  for (std::size_t i = 0; i < layers.size(); ++i, x += w + kStripGap) {
     const LayerRecord& m = layers[i];
     const MaskAction u = i < trace.unmasked.layers.size() ? trace.unmasked.layers[i].mask_action : MaskAction::none;
     const int next = i + 1 < layers.size() ? box_width(layers[i + 1].name, mask_action_short(layers[i + 1]))
@@ -64,11 +64,11 @@ std::string model_strip(const Trace& trace, const RunComparison& whole) {
                 mask_action_words(m));
     if (i + 1 < layers.size() || trace.masked.loss)
       body += fmt::format("<line x1=\"{}\" y1=\"36\" x2=\"{}\" y2=\"36\" class=\"flow\" marker-end=\"url(#arrow)\"/>",
-                          x + w, x + w + kGap - 2);
+                          x + w, x + w + kStripGap - 2);
     // The lane: the mask leaves this layer when its masked-run output carries one.
     if (m.output_mask && (i + 1 < layers.size() || (trace.masked.loss && trace.masked.loss->mask)))
       body += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" class=\"lane\"/>", x + w / 2 + 8, kLane,
-                          x + w + kGap + next / 2 - 8, kLane);
+                          x + w + kStripGap + next / 2 - 8, kLane);
     notes += fmt::format("<li><b>{}</b> ({}): {}</li>", escape(m.name), escape(m.type), escape(mask_action_words(m)));
     for (const auto& warning : m.warnings)
       notes += fmt::format("<li class=\"warn\">Keras warns: {}</li>", escape(warning));
@@ -78,7 +78,7 @@ std::string model_strip(const Trace& trace, const RunComparison& whole) {
     w = box_width("loss", use);
     body += box(x, w, "loss", loss->name, use, trace.unmasked.loss ? loss_mask_short(*trace.unmasked.loss) : "",
                 loss->mask ? MaskAction::consumed : MaskAction::none, use);
-    x += w + kGap;
+    x += w + kStripGap;
   }
   const int width = x;
   return fmt::format("<figure class=\"strip\"><figcaption>The mask's path: where it is created (●), passed on (→), "

@@ -17,10 +17,10 @@ namespace maskviz::html {
 
 namespace {
 
-constexpr int kStep = 50, kLeft = 44, kNodeTop = 40, kNode = 24, kCell = 11, kGap = 14;
+constexpr int kTimelineStep = 50, kTimelineLeft = 44, kNodeTop = 40, kNode = 24, kTimelineCell = 11, kTimelineGap = 14;
 constexpr std::size_t kUnits = 8;
 
-int node_x(std::size_t column) { return kLeft + static_cast<int>(column) * kStep; }
+int node_x(std::size_t column) { return kTimelineLeft + static_cast<int>(column) * kTimelineStep; }
 
 // One state's cells under (or beside) a node: `slot` 0 is h, 1 is c (LSTM), drawn one block lower.
 // data-i: (step · states + slot) · H + f, the step's index in the record (what the browser check reads back).
@@ -28,11 +28,11 @@ std::string state_cells(const NamedTensor& state, int x, std::size_t slot, std::
                         std::size_t t, std::size_t H, float lo, float hi, const char* cls) {
   std::string out;
   const std::size_t shown = std::min(H, kUnits);
-  const int top = kNodeTop + kNode + 6 + static_cast<int>(slot * (shown * kCell + kGap));
+  const int top = kNodeTop + kNode + 6 + static_cast<int>(slot * (shown * kTimelineCell + kTimelineGap));
   for (std::size_t f = 0; f < shown && f < state.value.size(); ++f)
     out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\" class=\"{}\" data-i=\"{}\" "
                        "data-v=\"{}\" data-what=\"t={} {}{} f={}\"/>",
-                       x, top + static_cast<int>(f) * kCell, kCell, kCell, value_colour(state.value.values[f], lo, hi),
+                       x, top + static_cast<int>(f) * kTimelineCell, kTimelineCell, kTimelineCell, value_colour(state.value.values[f], lo, hi),
                        cls, (index * states + slot) * H + f, exact(state.value.values[f]), t, escape(state.name),
                        std::string_view(cls) == "discarded" ? " computed, discarded" : "", f);
   return out;
@@ -59,7 +59,7 @@ std::string sequence_row(const RecurrentSteps& r, const Row& row, std::size_t b,
       body += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" class=\"flow\" marker-end=\"url(#arrow)\"/>",
                           node_x(c - 1) + kNode, kNodeTop + kNode / 2, x - 1, kNodeTop + kNode / 2);
     if (s.carried_over) {
-      const int from = origin_col == std::numeric_limits<std::size_t>::max() ? kLeft - 20 : node_x(origin_col) + kNode / 2;
+      const int from = origin_col == std::numeric_limits<std::size_t>::max() ? kTimelineLeft - 20 : node_x(origin_col) + kNode / 2;
       body += fmt::format("<path class=\"carried\" d=\"M{},{} Q{},{} {},{}\" marker-end=\"url(#arrow-carried)\">"
                           "<title>kept state, unchanged: {}</title></path>",
                           from, kNodeTop - 1, (from + x + kNode / 2) / 2, kNodeTop - 24, x + kNode / 2, kNodeTop - 1,
@@ -75,16 +75,16 @@ std::string sequence_row(const RecurrentSteps& r, const Row& row, std::size_t b,
       if (!s.masked) continue;
       for (const auto& cand : s.candidate_states)
         if (cand.name == s.kept_states[slot].name)
-          body += state_cells(cand, x + kCell + 2, slot, row.index[c], S, s.t, H, lo, hi, "discarded");
+          body += state_cells(cand, x + kTimelineCell + 2, slot, row.index[c], S, s.t, H, lo, hi, "discarded");
     }
   }
   const std::size_t S = std::min<std::size_t>(r.state_names.empty() ? 1 : r.state_names.size(), 2);
-  const int block = static_cast<int>(std::min(H, kUnits)) * kCell + kGap;
+  const int block = static_cast<int>(std::min(H, kUnits)) * kTimelineCell + kTimelineGap;
   for (std::size_t slot = 0; slot < S && slot < r.state_names.size(); ++slot)
-    body += fmt::format("<text x=\"{}\" y=\"{}\" class=\"ax\" text-anchor=\"end\">{}</text>", kLeft - 4,
+    body += fmt::format("<text x=\"{}\" y=\"{}\" class=\"ax\" text-anchor=\"end\">{}</text>", kTimelineLeft - 4,
                         kNodeTop + kNode + 16 + static_cast<int>(slot) * block, escape(r.state_names[slot]));
   const int width = node_x(row.index.size()) + 4;
-  const int height = kNodeTop + kNode + 10 + static_cast<int>(S) * block - kGap;
+  const int height = kNodeTop + kNode + 10 + static_cast<int>(S) * block - kTimelineGap;
   return fmt::format("<div class=\"panel\"><div class=\"cap\">sequence b={}</div><svg class=\"timeline\" width=\"{}\" "
                      "height=\"{}\" viewBox=\"0 0 {} {}\" data-layer=\"{}\" data-run=\"{}\" data-b=\"{}\" "
                      "data-fig=\"timeline\" data-states=\"{}\">{}</svg></div>",

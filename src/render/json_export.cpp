@@ -49,6 +49,8 @@ void write_values(JsonWriter& w, const Shape& shape, const std::vector<float>& v
   write_nested(w, shape, 0, values.data());
 }
 
+}  // namespace
+
 // A tensor the record did not fill (a default Tensor) is null.
 void write_tensor(JsonWriter& w, const Tensor& tensor) {
   if (tensor.shape.empty() && tensor.values.empty()) {
@@ -68,6 +70,8 @@ void write_named(JsonWriter& w, const std::vector<NamedTensor>& tensors) {
   }
   w.end_object();
 }
+
+namespace {
 
 void write_shape(JsonWriter& w, const Shape& shape) {
   w.begin_array();

@@ -9,6 +9,11 @@
 
 namespace maskviz {
 
+// A tensor as nested arrays in its shape (a scalar as a number; a Tensor the record did not fill as null),
+// and a list of named tensors as an object by name: written once, in json_export.cpp, for every field.
+void write_tensor(JsonWriter& w, const Tensor& tensor);
+void write_named(JsonWriter& w, const std::vector<NamedTensor>& tensors);
+
 // "gradients" (same keys as "weights") and "output_gradient"; both null without a loss.
 void write_layer_gradients(JsonWriter& w, const LayerGradient* grad, const std::function<void(const char*, const std::function<void()>&)>& field);
 // A recurrent step's "gradient": {kernel, recurrent_kernel, bias}, its own term of the sum; null otherwise.
