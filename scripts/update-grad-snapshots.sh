@@ -1,6 +1,7 @@
 #!/bin/sh
 # Regenerates tests/snapshots-grad/: what `maskviz grad` prints for every bundled scenario with a loss
-# (scenarios/*.json, and tests/golden-grad/*.scenario.json as golden-grad-NAME), with NO_COLOR=1 and
+# (scenarios/*.json, tests/golden-grad/*.scenario.json as golden-grad-NAME, tests/scenarios/*.scenario.json
+# as case-NAME), with NO_COLOR=1 and
 # --width 100, run from the repository root. tests/grad_text_test.cpp compares them byte for byte, so a
 # change in the output is a change someone looked at: run this script, then read `git diff tests/snapshots-grad`.
 #
@@ -25,11 +26,12 @@ rm -f "$out"/*.grad.txt
 
 cd "$root"
 count=0
-for scenario in scenarios/*.json tests/golden-grad/*.scenario.json; do
+for scenario in scenarios/*.json tests/golden-grad/*.scenario.json tests/scenarios/*.scenario.json; do
   [ -e "$scenario" ] || continue
   grep -q '"loss"' "$scenario" || continue
   case $scenario in
     tests/golden-grad/*) name="golden-grad-$(basename "$scenario" .scenario.json)" ;;
+    tests/scenarios/*) name="case-$(basename "$scenario" .scenario.json)" ;;
     *) name=$(basename "$scenario" .json) ;;
   esac
   NO_COLOR=1 "$maskviz" grad "$scenario" --width "$width" >"$out/$name.grad.txt"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Regenerates tests/snapshots/: what `maskviz run` and `maskviz diff` print for every bundled scenario
-# (scenarios/*.json, and tests/golden/*.scenario.json as golden-NAME), with NO_COLOR=1 and --width 100,
+# (scenarios/*.json, tests/golden/*.scenario.json as golden-NAME, and tests/scenarios/*.scenario.json as
+# case-NAME), with NO_COLOR=1 and --width 100,
 # run from the repository root. tests/text_render_test.cpp compares them byte for byte, so a change in
 # the output is a change someone looked at: run this script, then read `git diff tests/snapshots`.
 #
@@ -43,6 +44,12 @@ done
 for scenario in tests/golden/*.scenario.json; do
   [ -e "$scenario" ] || continue
   snapshot "$scenario" "golden-$(basename "$scenario" .scenario.json)"
+  count=$((count + 1))
+done
+# The test scenarios without a description (tests/scenarios/), as a cold reader meets a model of their own.
+for scenario in tests/scenarios/*.scenario.json; do
+  [ -e "$scenario" ] || continue
+  snapshot "$scenario" "case-$(basename "$scenario" .scenario.json)"
   count=$((count + 1))
 done
 echo "wrote the run and diff snapshots of $count scenarios to tests/snapshots/"

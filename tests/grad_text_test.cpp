@@ -44,6 +44,11 @@ std::vector<GradCase> grad_cases() {
     if (file.ends_with(".scenario.json"))
       all.push_back({"tests/golden-grad/" + file, "golden-grad-" + file.substr(0, file.size() - 14)});
   }
+  for (const auto& e : fs::directory_iterator(root / "tests" / "scenarios")) {
+    const std::string file = e.path().filename().string();
+    if (file.ends_with(".scenario.json") && read_file(e.path()).find("\"loss\"") != std::string::npos)
+      all.push_back({"tests/scenarios/" + file, "case-" + file.substr(0, file.size() - 14)});
+  }
   std::sort(all.begin(), all.end(), [](const GradCase& a, const GradCase& b) { return a.path < b.path; });
   return all;
 }

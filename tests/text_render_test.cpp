@@ -34,7 +34,8 @@ struct Bundled {
 
 void PrintTo(const Bundled& b, std::ostream* os) { *os << b.path; }
 
-// scenarios/NAME.json -> NAME; tests/golden/NAME.scenario.json -> golden-NAME (the two sets may share names).
+// scenarios/NAME.json -> NAME; tests/golden/NAME.scenario.json -> golden-NAME (the two sets may share names);
+// tests/scenarios/NAME.scenario.json -> case-NAME.
 std::vector<Bundled> bundled_scenarios() {
   std::vector<Bundled> all;
   const fs::path root(MASKVIZ_SOURCE_DIR);
@@ -47,6 +48,13 @@ std::vector<Bundled> bundled_scenarios() {
     const std::string suffix = ".scenario.json";
     if (file.size() > suffix.size() && file.ends_with(suffix))
       all.push_back({"tests/golden/" + file, "golden-" + file.substr(0, file.size() - suffix.size())});
+  }
+  // Scenarios without a description, as a cold reader's own model would be.
+  for (const auto& e : fs::directory_iterator(root / "tests" / "scenarios")) {
+    const std::string file = e.path().filename().string();
+    const std::string suffix = ".scenario.json";
+    if (file.size() > suffix.size() && file.ends_with(suffix))
+      all.push_back({"tests/scenarios/" + file, "case-" + file.substr(0, file.size() - suffix.size())});
   }
   std::sort(all.begin(), all.end(), [](const Bundled& a, const Bundled& b) { return a.path < b.path; });
   return all;
