@@ -5,50 +5,23 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 
 #include "engine/engine.h"
 #include "scenario/scenario.h"
+#include "golden_cases.h"
 #include "test_names.h"
 
 namespace maskviz {
 namespace {
 
-namespace fs = std::filesystem;
-
-std::vector<std::string> golden_files() {
-  std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(fs::path(MASKVIZ_TEST_DIR) / "golden-attention"))
-    if (entry.path().string().ends_with(".golden.json")) files.push_back(entry.path().string());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-void flatten(const Json& value, std::vector<double>& out) {
-  if (value.is_array()) {
-    for (const auto& v : value) flatten(v, out);
-  } else {
-    out.push_back(value.is_boolean() ? (value.get<bool>() ? 1.0 : 0.0) : value.get<double>());
-  }
-}
-
-OptMask mask_from(const Json& value) {
-  if (value.is_null()) return std::nullopt;
-  Mask m(value.size(), value[0].size());
-  for (std::size_t b = 0; b < m.batch; ++b)
-    for (std::size_t t = 0; t < m.time; ++t) m.set(b, t, value[b][t].get<bool>());
-  return m;
-}
-
-bool close(double got, double expected, double tolerance) {
-  return std::fabs(got - expected) <= tolerance * std::max(1.0, std::fabs(expected));
-}
+using golden::close;
+using golden::flatten_numbers;
+using golden::mask_from;
 
 void expect_close(const std::vector<float>& got, const Json& want, double tolerance, const char* what,
                   const std::vector<bool>* only = nullptr) {
   std::vector<double> expected;
-  flatten(want, expected);
+  flatten_numbers(want, expected);
   ASSERT_EQ(got.size(), expected.size()) << what;
   for (std::size_t k = 0; k < expected.size(); ++k) {
     if (only != nullptr && !(*only)[k]) continue;
@@ -87,7 +60,7 @@ void expect_attention(const AttentionRecord& a, const Json& want, double toleran
   } else {
     ASSERT_TRUE(a.combined_mask.has_value());
     std::vector<double> expected;
-    flatten(want["combined_mask"], expected);
+    flatten_numbers(want["combined_mask"], expected);
     ASSERT_EQ(a.combined_mask->size(), expected.size());
     for (std::size_t k = 0; k < expected.size(); ++k) EXPECT_EQ((*a.combined_mask)[k], expected[k]) << "cell " << k;
     const std::size_t TS = a.query_steps * a.key_steps;
@@ -104,8 +77,7 @@ void expect_attention(const AttentionRecord& a, const Json& want, double toleran
 class GoldenAttention : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenAttention, MatchesBothRuns) {
-  std::ifstream in(GetParam());
-  const Json golden = Json::parse(in);
+  const Json golden = golden::read_case(GetParam());
   const double tolerance = golden.value("tolerance", 1e-5);
   const Scenario scenario = load_scenario(golden["scenario"].dump(), GetParam());
   const Trace trace = run_both(scenario, Detail::full);
@@ -145,9 +117,9 @@ TEST_P(GoldenAttention, MatchesBothRuns) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(SharedAttentionGoldens, GoldenAttention, ::testing::ValuesIn(golden_files()),
+INSTANTIATE_TEST_SUITE_P(SharedAttentionGoldens, GoldenAttention, ::testing::ValuesIn(golden::case_files("golden-attention")),
                          [](const ::testing::TestParamInfo<std::string>& info) {
-                           const std::string file = fs::path(info.param).filename().string();
+                           const std::string file = std::filesystem::path(info.param).filename().string();
                            return gtest_name(file.substr(0, file.find('.')));
                          });
 

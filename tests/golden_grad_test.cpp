@@ -4,33 +4,16 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 
 #include "grad/backward.h"
 #include "scenario/scenario.h"
+#include "golden_cases.h"
 #include "test_names.h"
 
 namespace maskviz {
 namespace {
 
-namespace fs = std::filesystem;
-
-std::vector<std::string> golden_grad_files() {
-  std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(fs::path(MASKVIZ_TEST_DIR) / "golden-grad"))
-    if (entry.path().string().ends_with(".golden.json")) files.push_back(entry.path().string());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-void flatten_numbers(const Json& value, std::vector<double>& out) {
-  if (value.is_array()) {
-    for (const auto& v : value) flatten_numbers(v, out);
-  } else {
-    out.push_back(value.is_null() ? std::nan("") : value.get<double>());
-  }
-}
+using golden::flatten_numbers;
 
 // "forward/kernel" -> golden["forward"]["kernel"]
 const Json& at_name(const Json& object, const std::string& name) {
@@ -43,22 +26,15 @@ void expect_close(const Tensor& got, const Json& expected, double tolerance, con
   std::vector<double> want;
   flatten_numbers(expected, want);
   ASSERT_EQ(got.size(), want.size()) << what;
-  for (std::size_t k = 0; k < want.size(); ++k) {
-    const double g = got.values[k], e = want[k];
-    if (std::isnan(e)) {
-      EXPECT_TRUE(std::isnan(g)) << what << " element " << k;
-      continue;
-    }
-    EXPECT_LE(std::fabs(g - e), tolerance * std::max(1.0, std::fabs(e)))
-        << what << " element " << k << ": got " << g << ", expected " << e;
-  }
+  for (std::size_t k = 0; k < want.size(); ++k)
+    EXPECT_TRUE(golden::close(got.values[k], want[k], tolerance))
+        << what << " element " << k << ": got " << got.values[k] << ", expected " << want[k];
 }
 
 class GoldenGrad : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenGrad, GradientsAndOneStepMatchBothRuns) {
-  std::ifstream in(GetParam());
-  const Json golden = Json::parse(in);
+  const Json golden = golden::read_case(GetParam());
   const double tolerance = golden.value("tolerance", 1e-5);
   const Scenario scenario = load_scenario(golden["scenario"].dump(), GetParam());
   for (RunMode mode : {RunMode::masked, RunMode::unmasked}) {
@@ -81,8 +57,8 @@ TEST_P(GoldenGrad, GradientsAndOneStepMatchBothRuns) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, GoldenGrad, ::testing::ValuesIn(golden_grad_files()),
-                         [](const auto& info) { return gtest_name(fs::path(info.param).stem().stem().string()); });
+INSTANTIATE_TEST_SUITE_P(Cases, GoldenGrad, ::testing::ValuesIn(golden::case_files("golden-grad")),
+                         [](const auto& info) { return gtest_name(std::filesystem::path(info.param).stem().stem().string()); });
 
 }  // namespace
 }  // namespace maskviz

@@ -3,57 +3,24 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "engine/engine.h"
 #include "scenario/scenario.h"
+#include "golden_cases.h"
 #include "test_names.h"
 
 namespace maskviz {
 namespace {
 
-namespace fs = std::filesystem;
-
-std::vector<std::string> golden_files() {
-  std::vector<std::string> files;
-  for (const auto& entry : fs::directory_iterator(fs::path(MASKVIZ_TEST_DIR) / "golden"))
-    if (entry.path().string().ends_with(".golden.json")) files.push_back(entry.path().string());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-Json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return Json::parse(in);
-}
-
-void flatten_numbers(const Json& value, std::vector<double>& out) {
-  if (value.is_array()) {
-    for (const auto& v : value) flatten_numbers(v, out);
-  } else {
-    out.push_back(value.is_null() ? std::nan("") : value.get<double>());
-  }
-}
-
-OptMask mask_from(const Json& value) {
-  if (value.is_null()) return std::nullopt;
-  Mask m(value.size(), value[0].size());
-  for (std::size_t b = 0; b < m.batch; ++b)
-    for (std::size_t t = 0; t < m.time; ++t) m.set(b, t, value[b][t].get<bool>());
-  return m;
-}
-
-bool close(double got, double expected, double tolerance) {
-  if (std::isnan(expected)) return std::isnan(got);
-  return std::fabs(got - expected) <= tolerance * std::max(1.0, std::fabs(expected));
-}
+using golden::close;
+using golden::flatten_numbers;
+using golden::mask_from;
 
 class Golden : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Golden, MatchesBothRuns) {
-  const Json golden = read_json(GetParam());
+  const Json golden = golden::read_case(GetParam());
   const double tolerance = golden.value("tolerance", 1e-5);
   const Scenario scenario = load_scenario(golden["scenario"].dump(), GetParam());
   const Trace trace = run_both(scenario, Detail::full);
@@ -109,9 +76,9 @@ TEST_P(Golden, MatchesBothRuns) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(SharedGoldens, Golden, ::testing::ValuesIn(golden_files()),
+INSTANTIATE_TEST_SUITE_P(SharedGoldens, Golden, ::testing::ValuesIn(golden::case_files("golden")),
                          [](const ::testing::TestParamInfo<std::string>& info) {
-                           const std::string file = fs::path(info.param).filename().string();
+                           const std::string file = std::filesystem::path(info.param).filename().string();
                            return gtest_name(file.substr(0, file.find('.')));
                          });
 
