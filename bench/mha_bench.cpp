@@ -6,23 +6,20 @@
 // (lengths drawn from [T/2, T]), so the combined mask is query AND value mask, fused path.
 //   FLOPs = 2·B·T·D·N·H·3 (q, k, v) + 2·B·N·T·S·H (scores) + 2·B·N·T·S·H (weighted sum) + 2·B·T·N·H·D (output)
 //   GEMM:   [B·T, D] · [D, N·H] = [2048, 256] · [256, 256], the shape of each projection
-// Recording: the layer's forward alone, at Detail::outputs (the record still keeps scores and weights:
-// they are what the layer shows, and what export writes at every detail).
+// Recording: the layer's forward alone, at Detail::outputs, where MultiHeadAttention keeps no [B, N, T, S]
+// map (as a recurrent layer keeps no steps there: a scenario this large runs at outputs by default) and each
+// (sequence, head) block of scores and weights goes through one reused [T, S] scratch; at steps and full
+// the maps are recorded and exported.
 // Rates are FLOPs over CPU time (the machine is shared); the FLOPs count only the products above, the full
 // T×S of scores and weighted sum being computed, masked cells included; softmax and masks count nothing.
 //
-// Measured (AMD EPYC, AVX-512, 2 cores shared with four other builds: load average 6-20; medians of 3,
-// before and after run alternately; the GEMM's own rate swings 59-79 GFLOP/s with the load):
-//   before (main 33c5b0b): 33%, 35%, 35%, 35%, 35%, 35%, 37%, 39% of the GEMM rate (22-25 GFLOP/s)
-//   after (one (b, n) block at a time: scores, softmax, P·V while the block is in cache):
-//                          35%, 35%, 35%, 36%, 39%, 40%, 41%, 46% (23-28 GFLOP/s)
-//   The goal is not met: about 30-40% of the layer's time is the kernel's, zeroing and mapping the 42 MB
-//   of fresh memory each call writes (scores and weights 16 MB each, Q, K, V, context, output 2 MB each):
-//   glibc returns it to the system at free() and the next call faults it in again, 4 kB at a time. The
-//   same binaries, with the memory kept by the allocator instead
-//   (GLIBC_TUNABLES=glibc.malloc.trim_threshold=1073741824:glibc.malloc.mmap_threshold=1073741824):
-//   before 59% and 62%, after 67% and 67%. A `run` pays these faults too (both runs keep their records), so the default
-//   is the figure above; madvise(MADV_HUGEPAGE) on the maps was tried and the kernel here gave no huge page.
+// Measured on the idle 2-core AMD EPYC (AVX-512), each a median of 3 repetitions, GEMM 84-89 GFLOP/s:
+//   maps recorded at every detail (main before this change):  36% of the GEMM rate (31.3 GFLOP/s)
+//   no map at Detail::outputs:                                60%, 61%, 62%, 63%, 65% (53-56 GFLOP/s)
+// Where the time went before: each call wrote 42 MB of fresh memory (scores and weights 16 MB each, Q, K,
+// V, context and output 2 MB each), and about 30-40% of the layer's time was the kernel faulting it in.
+// Blocking by (sequence, head) so that scores, softmax and P·V share the cache (an earlier change) took
+// the loaded-machine figure from 33-39% to 35-46%; keeping no map at outputs removes 32 of the 42 MB.
 #include <benchmark/benchmark.h>
 
 #include <fmt/format.h>

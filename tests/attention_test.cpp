@@ -168,6 +168,29 @@ TEST(MultiHeadAttention, EqualsANaiveDoubleReferenceWithCausalAndPadding) {
   EXPECT_EQ(run.layers[1].output_mask, run.layers[0].output_mask);  // the query's
 }
 
+// At detail outputs MultiHeadAttention keeps no [B, N, T, S] map (a recurrent layer keeps no steps there): each
+// (sequence, head) block goes through one scratch instead, with the same arithmetic in the same order, so
+// the output is the same bits as at full; the masks and the fully masked rows are still recorded.
+TEST(MultiHeadAttention, DetailOutputsKeepsNoMapAndTheSameOutput) {
+  for (const char* path : {"", R"(, "dropout": 0.1)"}) {  // fused, then explicit softmax path
+    const Scenario s = load_scenario(fmt::format(R"({{"seed": 3, "input": {{"tokens": [[3, 1, 5, 2, 0, 0], [4, 2, 0, 0, 0, 0]]}},
+      "layers": [{{"type": "Embedding", "input_dim": 6, "output_dim": 12, "mask_zero": true}},
+                 {{"type": "MultiHeadAttention", "num_heads": 3, "key_dim": 4, "use_causal_mask": true{},
+                  "inputs": {{"query": "embedding", "value": "embedding"}}}}]}})", path), "outputs");
+    const RunRecord full = run_model(s, RunMode::masked, Detail::full);
+    const RunRecord outputs = run_model(s, RunMode::masked, Detail::outputs);
+    EXPECT_EQ(outputs.layers[1].output.values, full.layers[1].output.values) << path;
+    const auto* a = outputs.layers[1].as<AttentionRecord>();
+    ASSERT_NE(a, nullptr);
+    EXPECT_TRUE(a->scores.values.empty());
+    EXPECT_TRUE(a->weights.values.empty());
+    EXPECT_EQ(a->combined_mask, full.layers[1].as<AttentionRecord>()->combined_mask);
+    EXPECT_EQ(a->fully_masked_rows, full.layers[1].as<AttentionRecord>()->fully_masked_rows);
+    EXPECT_FALSE(full.layers[1].as<AttentionRecord>()->weights.values.empty());
+    EXPECT_LT(s.layers[1]->record_floats(Detail::outputs), s.layers[1]->record_floats(Detail::steps));
+  }
+}
+
 // LayerNormalization by hand: x = [1, 2, 3, 6], μ = 3, σ² = (4 + 1 + 0 + 9) / 4 = 3.5, y = (x - μ)/√(3.5 + 1e-3).
 TEST(LayerNormalization, NormalizesEachRowWithBiasedVariance) {
   const Scenario s = load_scenario(R"({"input": {"values": [[[1, 2, 3, 6]]]},

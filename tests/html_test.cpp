@@ -117,6 +117,20 @@ TEST(HtmlPage, LargeScenarioWithALossDrawsItsGradientsAndStaysSmall) {
   std::cout << "large page with gradients: " << r.out.size() << " bytes in " << seconds << " s\n";
 }
 
+// At detail outputs MultiHeadAttention records no map: the page and the text say where to find one, and the
+// export writes null, instead of reading cells that are not there.
+TEST(HtmlPage, AttentionAtDetailOutputsSaysWhereTheMapsAre) {
+  const CliResult page = run_cli({"html", "scenarios/16a-attention-padding.json", "--detail", "outputs"});
+  ASSERT_EQ(page.status, 0) << page.err;
+  EXPECT_NE(page.out.find("attention weights: recorded at --detail steps or full"), std::string::npos);
+  EXPECT_EQ(page.out.find("data-fig=\"attention\""), std::string::npos);
+  const CliResult text = run_cli({"run", "scenarios/16a-attention-padding.json", "--detail", "outputs"});
+  ASSERT_EQ(text.status, 0) << text.err;
+  const CliResult json = run_cli({"export", "scenarios/16a-attention-padding.json", "--detail", "outputs"});
+  ASSERT_EQ(json.status, 0) << json.err;
+  EXPECT_NE(json.out.find("\"scores\":null"), std::string::npos);
+}
+
 // Every built-in layer has a backward pass now, graphs and attention included, so the page of the attention
 // scenario draws gradients; a layer without one is named by no_backward_reason (tests/new_layer_test.cpp).
 // Without a loss, the page and `grad` say why there is nothing to draw, from the same source.

@@ -85,7 +85,8 @@ class MultiHeadAttentionLayer final : public Layer {
   }
   std::vector<WeightSpec> weight_specs() const override;
   std::size_t record_floats(Detail detail) const override {
-    std::size_t floats = Layer::record_floats(detail) + B_ * N_ * T_ * S_ * 2 + B_ * T_ * N_ * Hv_;
+    std::size_t floats = Layer::record_floats(detail) + B_ * T_ * N_ * Hv_;
+    if (detail != Detail::outputs) floats += B_ * N_ * T_ * S_ * 2;  // scores and weights
     if (detail == Detail::full)  // the projections: each operand, and its product and result per head
       floats += B_ * (T_ * Dq_ + S_ * (Dk_ + Dv_)) + 2 * B_ * N_ * (T_ * H_ + S_ * (H_ + Hv_));
     return floats;
@@ -101,7 +102,7 @@ class MultiHeadAttentionLayer final : public Layer {
   bool explicit_path() const { return return_scores_ || dropout_ > 0; }
   Tensor project(const Tensor& x, const char* kernel, const char* bias, std::size_t heads_dim,
                  AttentionProjection* shown) const;
-  void attend(AttentionRecord& a, const Tensor& Q, const Tensor& K, const Tensor& V) const;
+  void attend(AttentionRecord& a, const Tensor& Q, const Tensor& K, const Tensor& V, bool keep_maps) const;
   void add_notes(const AttentionRecord& a, LayerRecord& record) const;
 
   std::size_t N_ = 0, H_ = 0, Hv_ = 0, E_ = 0;
@@ -175,11 +176,17 @@ Tensor MultiHeadAttentionLayer::project(const Tensor& x, const char* kernel, con
 // (4), (6), (7), one (sequence, head) at a time, so that its [T, S] block of scores is still in cache when
 // the softmax reads it and its weights when P·V reads them: strided views of Q [T, H], K [S, H], V [S, Hv]
 // inside [B, steps, N, ·], contiguous blocks of the record's scores and weights [B, N, T, S].
-void MultiHeadAttentionLayer::attend(AttentionRecord& a, const Tensor& Q, const Tensor& K, const Tensor& V) const {
+void MultiHeadAttentionLayer::attend(AttentionRecord& a, const Tensor& Q, const Tensor& K, const Tensor& V,
+                                     bool keep_maps) const {
   const auto T = static_cast<Eigen::Index>(T_), S = static_cast<Eigen::Index>(S_);
   const auto H = static_cast<Eigen::Index>(H_), Hv = static_cast<Eigen::Index>(Hv_);
-  a.scores = Tensor({B_, N_, T_, S_});
-  a.weights = Tensor({B_, N_, T_, S_});
+  // The maps are recorded at Detail::steps and full, as a recurrent layer records its steps; at outputs
+  // each block goes through one reused [T, S] scratch and the record keeps no map (exported as null).
+  if (keep_maps) {
+    a.scores = Tensor({B_, N_, T_, S_});
+    a.weights = Tensor({B_, N_, T_, S_});
+  }
+  std::vector<float> block_scores(keep_maps ? 0 : T_ * S_), block_weights(keep_maps ? 0 : T_ * S_);  // [T, S]
   a.context = Tensor({B_, T_, N_, Hv_});
   const std::uint8_t* mask = a.combined_mask ? a.combined_mask->data() : nullptr;  // [B, T, S]
   Eigen::ArrayXf scratch(S);
@@ -188,8 +195,8 @@ void MultiHeadAttentionLayer::attend(AttentionRecord& a, const Tensor& Q, const 
       ConstStridedRows q(Q.data() + (b * T_ * N_ + n) * H_, T, H, Eigen::OuterStride<>(static_cast<Eigen::Index>(N_ * H_)));
       ConstStridedRows k(K.data() + (b * S_ * N_ + n) * H_, S, H, Eigen::OuterStride<>(static_cast<Eigen::Index>(N_ * H_)));
       ConstStridedRows v(V.data() + (b * S_ * N_ + n) * Hv_, S, Hv, Eigen::OuterStride<>(static_cast<Eigen::Index>(N_ * Hv_)));
-      float* scores = a.scores.data() + (b * N_ + n) * T_ * S_;    // [T, S]
-      float* weights = a.weights.data() + (b * N_ + n) * T_ * S_;  // [T, S]
+      float* scores = keep_maps ? a.scores.data() + (b * N_ + n) * T_ * S_ : block_scores.data();     // [T, S]
+      float* weights = keep_maps ? a.weights.data() + (b * N_ + n) * T_ * S_ : block_weights.data();  // [T, S]
       MatMap L(scores, T, S);
       if (explicit_path()) L.noalias() = (q * a.scale) * k.transpose();
       else L.noalias() = a.scale * (q * k.transpose());  // the GEMM's alpha: each dot product, then the scale
@@ -229,7 +236,7 @@ void MultiHeadAttentionLayer::forward(const ForwardArgs& args, ForwardResult& re
   const Tensor K = project(xk, "key_kernel", "key_bias", H_,
                            shown("K", has_key_ ? "key" : "value", "key_kernel", "key_bias"));                        // [B, S, N, H]
   const Tensor V = project(xv, "value_kernel", "value_bias", Hv_, shown("V", "value", "value_kernel", "value_bias"));  // [B, S, N, Hv]
-  attend(a, Q, K, V);
+  attend(a, Q, K, V, args.detail != Detail::outputs);
   // (8): O [B·T, N·Hv] · Wo [N·Hv, E] + bo.
   result.output = Tensor(output_shape_);
   MatMap y = as_matrix(result.output);

@@ -71,6 +71,9 @@ std::string run_grids(const AttentionRecord& a, const std::string& layer, const 
 
 std::string attention_figure(const AttentionRecord& masked, const LayerRecord& unmasked, const View& view) {
   const auto* au = unmasked.as<AttentionRecord>();
+  if (masked.weights.values.empty())  // Detail::outputs keeps no map (multi_head_attention.cpp)
+    return "<figure class=\"attention-fig\"><figcaption>attention weights: recorded at --detail steps or full; this "
+           "page was drawn at detail outputs, which keeps no [T, S] map</figcaption></figure>";
   const std::string from = masked.combined_from.empty() ? "no mask"
                                                        : fmt::format("the AND of {}", fmt::join(masked.combined_from, ", "));
   return fmt::format("<figure class=\"attention-fig\"><figcaption>attention weights, one grid per head (queries down, "

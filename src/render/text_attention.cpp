@@ -212,12 +212,15 @@ void print_attention(Printer& p, const LayerRecord& layer, const AttentionRecord
                                                 : fmt::format("{} ← {}", layer.input_roles[i], layer.inputs[i]));
   p.paragraph(fmt::format("{}", fmt::join(read, ", ")), "  reads   ");
   const bool large = a.query_steps * a.key_steps > kMaxCellsShown;
+  const bool maps = !a.weights.values.empty();  // Detail::outputs keeps none (multi_head_attention.cpp)
   for (std::size_t b = 0; b < a.batch; ++b) {
     if (!p.shows_batch(b)) continue;
     p.line();
     if (large) {
-      p.paragraph(fmt::format("b={} attention maps of {}×{} per head: summarised (the export holds every cell)", b,
-                              a.query_steps, a.key_steps), "  ");
+      p.paragraph(fmt::format("b={} attention maps of {}×{} per head: summarised ({})", b, a.query_steps,
+                              a.key_steps, maps ? "the export holds every cell"
+                                                : "recorded at --detail steps or full; this run is at detail outputs"),
+                  "  ");
       continue;
     }
     print_construction(p, a, b);
@@ -226,6 +229,9 @@ void print_attention(Printer& p, const LayerRecord& layer, const AttentionRecord
     print_operands(p, a, b);
     for (std::size_t n = 0; n < a.heads; ++n) print_head(p, layer, a, b, n);
   }
+  if (!maps && !large)
+    p.paragraph("per head, the scores and weights are recorded at --detail steps or full; this run is at detail "
+                "outputs", "  ");
   p.line();
   print_fully_masked(p, layer, a);
   if (a.clears_input_masks && !layer.input_masks.empty())
