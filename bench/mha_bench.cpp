@@ -7,7 +7,7 @@
 //   FLOPs = 2·B·T·D·N·H·3 (q, k, v) + 2·B·N·T·S·H (scores) + 2·B·N·T·S·H (weighted sum) + 2·B·T·N·H·D (output)
 //   GEMM:   [B·T, D] · [D, N·H] = [2048, 256] · [256, 256], the shape of each projection
 // Recording: the layer's forward alone, at Detail::outputs, where MultiHeadAttention keeps no [B, N, T, S]
-// map (as a recurrent layer keeps no steps there: a scenario this large runs at outputs by default) and each
+// map (as a recurrent layer keeps no steps there; `--detail outputs` asks for it, as lstm_bench measures) and each
 // (sequence, head) block of scores and weights goes through one reused [T, S] scratch; at steps and full
 // the maps are recorded and exported.
 // Rates are FLOPs over CPU time (the machine is shared); the FLOPs count only the products above, the full
