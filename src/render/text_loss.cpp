@@ -86,6 +86,27 @@ void print_formula(Printer& p, const LossRecord& loss) {
   if (!f.worked.empty()) p.paragraph(s.text(f.worked), "  e.g.    ");
 }
 
+// The grid of one row per loss term: "target y" first when the record holds the targets, then `headers`.
+Grid term_grid(const LossRecord& loss, const std::vector<std::string>& headers) {
+  const std::size_t first = loss.target.size() > 0 ? 1 : 0;
+  Grid grid(first + headers.size());
+  grid.set_gap(3);
+  grid.set_uniform(false);
+  if (first) grid.set_header(0, "target y");
+  for (std::size_t k = 0; k < headers.size(); ++k) grid.set_header(first + k, headers[k]);
+  return grid;
+}
+
+// A term's place, "b=0 t=2", with the loss mask's cell beside it when the loss has a mask.
+Span term_label(const Style& s, const LossRecord& loss, std::size_t b, std::size_t t, bool timed) {
+  Span label{{timed ? fmt::format("b={} t={}", b, t) : fmt::format("b={}", b), Tone::plain}};
+  if (loss.mask) {
+    label.push_back({" ", Tone::plain});
+    label.push_back({s.mask_cell(loss.mask->at(b, t)), loss.mask->at(b, t) ? Tone::valid : Tone::masked});
+  }
+  return label;
+}
+
 // One row per term: the target it compares with, L, its weight w, L · w, and whether it counts.
 void print_terms(Printer& p, const LossRecord& loss, ArithmeticCheck& check) {
   const Style& s = p.style();
@@ -93,24 +114,13 @@ void print_terms(Printer& p, const LossRecord& loss, ArithmeticCheck& check) {
   const bool timed = loss.terms_shape.size() == 2;
   const std::size_t T = timed ? loss.terms_shape[1] : 1;
   const bool targets = loss.target.size() > 0;
-  const std::size_t first = targets ? 1 : 0;
-  Grid grid(3 + first);
-  grid.set_gap(3);
-  grid.set_uniform(false);
-  if (targets) grid.set_header(0, "target y");
-  grid.set_header(first, "term L");
-  grid.set_header(first + 1, "weight w");
-  grid.set_header(first + 2, fmt::format("L {} w", s.times()));
+  Grid grid = term_grid(loss, {"term L", "weight w", fmt::format("L {} w", s.times())});
   std::size_t shown = 0;
   for (std::size_t i = 0; i < loss.terms.size(); ++i) {
     const std::size_t b = i / T, t = i % T;
     if (!p.shows_batch(b) || (timed && !p.shows_step(t))) continue;
     const bool counts = loss.weights[i] != 0.0f;
-    Span label{{timed ? fmt::format("b={} t={}", b, t) : fmt::format("b={}", b), Tone::plain}};
-    if (loss.mask) {
-      label.push_back({" ", Tone::plain});
-      label.push_back({s.mask_cell(loss.mask->at(b, t)), loss.mask->at(b, t) ? Tone::valid : Tone::masked});
-    }
+    Span label = term_label(s, loss, b, t, timed);
     const Tone tone = counts ? Tone::plain : Tone::dim;
     const float product = loss.terms[i] * loss.weights[i];
     const std::string w = whole_or_number(loss.weights[i], precision);
@@ -203,25 +213,13 @@ void print_loss_terms_both(Printer& p, const LossRecord& m, const LossRecord& u)
   const bool timed = m.terms_shape.size() == 2;
   const std::size_t T = timed ? m.terms_shape[1] : 1;
   const bool targets = m.target.size() > 0;
-  const std::size_t first = targets ? 1 : 0;
-  Grid grid(4 + first);
-  grid.set_gap(3);
-  grid.set_uniform(false);
-  if (targets) grid.set_header(0, "target y");
-  grid.set_header(first, "L masked run");
-  grid.set_header(first + 1, "w");
-  grid.set_header(first + 2, "L unmasked run");
-  grid.set_header(first + 3, "w");
+  Grid grid = term_grid(m, {"L masked run", "w", "L unmasked run", "w"});
   std::size_t shown = 0;
   for (std::size_t i = 0; i < m.terms.size() && i < u.terms.size(); ++i) {
     const std::size_t b = i / T, t = i % T;
     if (!p.shows_batch(b) || (timed && !p.shows_step(t))) continue;
     const bool counts = m.weights[i] != 0.0f;
-    Span label{{timed ? fmt::format("b={} t={}", b, t) : fmt::format("b={}", b), Tone::plain}};
-    if (m.mask) {
-      label.push_back({" ", Tone::plain});
-      label.push_back({s.mask_cell(m.mask->at(b, t)), m.mask->at(b, t) ? Tone::valid : Tone::masked});
-    }
+    Span label = term_label(s, m, b, t, timed);
     std::vector<Cell> cells;
     if (targets) cells.push_back({target_text(m, i, precision)});
     cells.push_back({number(m.terms[i], precision), counts ? Tone::plain : Tone::dim});
