@@ -112,13 +112,18 @@ void attention_backward(const BackwardArgs& args, const AttentionSpec& spec, Bac
   if (spec.concat) result.grad.weights.push_back({"concat_score_weight", Tensor(Shape{}, std::vector<float>{dw_c})});
   if (!spec.has_key)
     for (std::size_t e = 0; e < dv.size(); ++e) dv.values[e] += dk.values[e];
+  record_attention_input_gradients(args, std::move(dq), std::move(dv), std::move(dk), spec.has_key, result);
+}
+
+void record_attention_input_gradients(const BackwardArgs& args, Tensor d_query, Tensor d_value, Tensor d_key,
+                                      bool has_key, BackwardResult& result) {
   result.grad.kind = LayerGradient::Kind::attention;
-  result.grad.inputs.push_back({"query", dq, args.input_masks[0]});
-  result.grad.inputs.push_back({"value", dv, args.input_masks[1], !spec.has_key});
-  if (spec.has_key) result.grad.inputs.push_back({"key", dk, args.input_masks[2]});
-  result.d_inputs.push_back(std::move(dq));
-  result.d_inputs.push_back(std::move(dv));
-  if (spec.has_key) result.d_inputs.push_back(std::move(dk));
+  result.grad.inputs.push_back({"query", d_query, args.input_masks[0]});
+  result.grad.inputs.push_back({"value", d_value, args.input_masks[1], !has_key});
+  if (has_key) result.grad.inputs.push_back({"key", d_key, args.input_masks[2]});
+  result.d_inputs.push_back(std::move(d_query));
+  result.d_inputs.push_back(std::move(d_value));
+  if (has_key) result.d_inputs.push_back(std::move(d_key));
 }
 
 }  // namespace maskviz

@@ -31,6 +31,12 @@ void layer_normalization_backward(const BackwardArgs& args, const Tensor* gamma,
 // Softmax over the last axis; keep [rows·F] says which entries the mask keeps (empty: no mask).
 void softmax_backward(const BackwardArgs& args, const std::vector<std::uint8_t>& keep, BackwardResult& result);
 
+// An attention layer's input gradients, recorded by role and handed back in the order it read its inputs:
+// query, value, then key when a key tensor was given. Without one the value served as the key too, and
+// d_value already holds both paths (d_key is then unused).
+void record_attention_input_gradients(const BackwardArgs& args, Tensor d_query, Tensor d_value, Tensor d_key,
+                                      bool has_key, BackwardResult& result);
+
 // Attention (the Keras layer): the config and its scalar weights (nullptr when absent).
 struct AttentionSpec {
   bool use_scale = false, concat = false, causal = false, has_key = false;

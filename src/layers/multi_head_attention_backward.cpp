@@ -159,13 +159,7 @@ void multi_head_attention_backward(const BackwardArgs& args, const MultiHeadAtte
     MatMap(dbo.data(), 1, static_cast<Eigen::Index>(E)) = dY.colwise().sum();
     grads.push_back({"output_bias", std::move(dbo)});
   }
-  result.grad.kind = LayerGradient::Kind::attention;
-  result.grad.inputs.push_back({"query", dxq, args.input_masks[0]});
-  result.grad.inputs.push_back({"value", dxv, args.input_masks[1], !c.has_key});
-  if (c.has_key) result.grad.inputs.push_back({"key", dxk, args.input_masks[2]});
-  result.d_inputs.push_back(std::move(dxq));
-  result.d_inputs.push_back(std::move(dxv));
-  if (c.has_key) result.d_inputs.push_back(std::move(dxk));
+  record_attention_input_gradients(args, std::move(dxq), std::move(dxv), std::move(dxk), c.has_key, result);
 }
 
 }  // namespace maskviz
